@@ -7,8 +7,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 # Build directory: the harness builds one copy per kernel in build/<kver>.
 BUILD ?= $(CURDIR)
 
-ND_SRCS := Kbuild nodirect_alloc.c nodirect_alloc.h nd_internal.h \
-	   pageattr_x86.c tlbflush.c selftest/selftest.c
+ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h \
+	   pageattr_x86.c tlbflush.c $(wildcard selftest/*.c selftest/*.h)
 
 .PHONY: all module debug clean check demo style install-deps
 

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Interfaces between the parts of nodirect_alloc; not for consumers.
+ */
+#ifndef _ND_INTERNAL_H
+#define _ND_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/rbtree.h>
+#include <linux/vmalloc.h>
+
+#include "nodirect_alloc.h"
+
+/* One live allocation, and the direct-map entries it changed. */
+struct nd_area {
+	struct rb_node node;		/* in the registry, keyed by @addr */
+	struct llist_node free_node;	/* deferred freeing */
+	void *addr;			/* vmalloc (or vmap) address */
+	unsigned int nr_pages;
+	unsigned int nr_hidden;		/* entries of @orig now changed */
+	enum nd_prot prot;
+	pte_t orig[];			/* per page, the entry before hiding */
+};
+
+static inline unsigned long nd_area_page_va(const struct nd_area *area,
+					    unsigned int i)
+{
+	return (unsigned long)page_address(vmalloc_to_page(area->addr +
+							   i * PAGE_SIZE));
+}
+
+/* Counters shown in /sys/kernel/nodirect_alloc/. */
+struct nd_stats {
+	atomic_long_t live_allocs;
+	atomic_long_t live_pages;
+	atomic_long_t allocs;
+	atomic_long_t frees;
+	atomic_long_t deferred_frees;
+	atomic_long_t failures;
+	atomic_long_t bad_calls;
+	atomic_long_t flushes;
+	atomic_long_t flush_cpus;
+	atomic_long_t splits_2m;
+	atomic_long_t splits_1g;
+};
+
+extern struct nd_stats nd_stats;
+
+/* nodirect_alloc.c */
+struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
+			     enum nd_prot prot);
+void nd_area_unhide(struct nd_area *area);
+void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot);
+void nd_deferred_flush(void);
+
+/* pageattr_x86.c */
+int nd_pageattr_init(void);
+int nd_pageattr_hide(struct nd_area *area);
+void nd_pageattr_restore(struct nd_area *area);
+pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
+
+/* tlbflush.c */
+void nd_tlb_flush_all(void);
+
+/* selftest/selftest.c */
+int nd_selftest_run(const char *mode, bool need_1g);
+
+/* selftest/demo.c */
+int nd_demo_run(void);
+int nd_crash_run(void);
+
+#endif /* _ND_INTERNAL_H */

@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nodirect_alloc: vmalloc memory whose backing pages are taken out of the
+ * direct map, so that only the returned address reaches them.
+ *
+ * This file holds the exported API, the registry of live allocations, the
+ * counters in /sys/kernel/nodirect_alloc/ and module init/exit.
+ */
+
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+
+#include "nd_internal.h"
+
+static char *selftest;
+module_param(selftest, charp, 0);
+MODULE_PARM_DESC(selftest,
+		 "run the selftest at load (1), or read a hidden page through __va to show the oops (crash)");
+
+static bool selftest_need_1g;
+module_param(selftest_need_1g, bool, 0);
+MODULE_PARM_DESC(selftest_need_1g,
+		 "fail, not skip, the selftest's 1G-leaf case when no 1G leaf is found");
+
+static bool demo;
+module_param(demo, bool, 0);
+MODULE_PARM_DESC(demo, "show a hidden page at load and keep it until unload");
+
+/* What callers may ask of the page allocator; all of it can sleep. */
+#define ND_GFP_ALLOWED	(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | \
+			 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT)
+
+struct nd_stats nd_stats;
+
+/* Live allocations by address; nd_vfree() may run in any context. */
+static DEFINE_SPINLOCK(nd_registry_lock);
+static struct rb_root nd_registry = RB_ROOT;
+
+/* Allocations freed from atomic context wait here for vfree(). */
+static LLIST_HEAD(nd_free_list);
+
+static void nd_free_work_fn(struct work_struct *work)
+{
+	struct llist_node *list = llist_del_all(&nd_free_list);
+	struct nd_area *area, *next;
+
+	llist_for_each_entry_safe(area, next, list, free_node) {
+		vfree(area->addr);
+		kvfree(area);
+	}
+}
+
+static DECLARE_WORK(nd_free_work, nd_free_work_fn);
+
+/* Wait until every deferred free has reached vfree(). */
+void nd_deferred_flush(void)
+{
+	flush_work(&nd_free_work);
+}
+
+/**
+ * nd_area_hide() - take the pages of an existing mapping out of the direct map
+ * @addr: a vmalloc or vmap address.
+ * @nr_pages: pages mapped at @addr.
+ * @prot: how to hide them.
+ *
+ * Context: Process context, may sleep.
+ * Return: the new area, or an ERR_PTR() with nothing changed.
+ */
+struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
+			     enum nd_prot prot)
+{
+	struct nd_area *area;
+	int ret;
+
+	area = kvzalloc(struct_size(area, orig, nr_pages), GFP_KERNEL);
+	if (!area)
+		return ERR_PTR(-ENOMEM);
+	area->addr = addr;
+	area->nr_pages = nr_pages;
+	area->prot = prot;
+
+	ret = nd_pageattr_hide(area);
+	if (ret) {
+		kvfree(area);
+		return ERR_PTR(ret);
+	}
+	return area;
+}
+
+/**
+ * nd_area_unhide() - put the pages back into the direct map, drop the area
+ * @area: from nd_area_hide(); the mapping itself is the caller's to free.
+ */
+void nd_area_unhide(struct nd_area *area)
+{
+	nd_pageattr_restore(area);
+	kvfree(area);
+}
+
+static bool nd_area_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct nd_area, node)->addr <
+	       rb_entry(b, struct nd_area, node)->addr;
+}
+
+/* The live area that contains @addr, if any.  Call with the lock held. */
+static struct nd_area *nd_registry_find(const void *addr)
+{
+	struct rb_node *n = nd_registry.rb_node;
+	struct nd_area *area;
+
+	while (n) {
+		area = rb_entry(n, struct nd_area, node);
+		if (addr < area->addr)
+			n = n->rb_left;
+		else if (addr >= area->addr + area->nr_pages * PAGE_SIZE)
+			n = n->rb_right;
+		else
+			return area;
+	}
+	return NULL;
+}
+
+/**
+ * nd_adopt() - hide the pages of a fresh vmalloc area and register it
+ * @addr: from vmalloc(); still the caller's to free if this fails.
+ * @size: bytes allocated at @addr.
+ * @prot: how to hide the pages.
+ *
+ * Context: Process context, may sleep.
+ * Return: @addr, now to be freed with nd_vfree(), or NULL.
+ */
+void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot)
+{
+	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct nd_area *area;
+	unsigned long flags;
+
+	area = nd_area_hide(addr, nr_pages, prot);
+	if (IS_ERR(area))
+		return NULL;
+
+	spin_lock_irqsave(&nd_registry_lock, flags);
+	rb_add(&area->node, &nd_registry, nd_area_less);
+	spin_unlock_irqrestore(&nd_registry_lock, flags);
+
+	atomic_long_inc(&nd_stats.allocs);
+	atomic_long_inc(&nd_stats.live_allocs);
+	atomic_long_add(nr_pages, &nd_stats.live_pages);
+	return addr;
+}
+
+/* Wipe, restore and free an area that is no longer in the registry. */
+static void nd_area_release(struct nd_area *area)
+{
+	/* Before the restore, so no secret is ever readable elsewhere. */
+	memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	nd_pageattr_restore(area);
+
+	atomic_long_dec(&nd_stats.live_allocs);
+	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
+	atomic_long_inc(&nd_stats.frees);
+
+	/* vfree() may sleep outside interrupts; hand it to a worker then. */
+	if (preemptible() && !rcu_preempt_depth()) {
+		vfree(area->addr);
+		kvfree(area);
+		return;
+	}
+	atomic_long_inc(&nd_stats.deferred_frees);
+	llist_add(&area->free_node, &nd_free_list);
+	schedule_work(&nd_free_work);
+}
+
+static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
+		       void *caller)
+{
+	if (!size || size > (totalram_pages() << PAGE_SHIFT)) {
+		pr_err_ratelimited("nd_vmalloc from %pS: size %lu is 0 or more than all memory\n",
+				   caller, size);
+		return false;
+	}
+	if (prot != ND_NOT_PRESENT && prot != ND_READ_ONLY) {
+		pr_err_ratelimited("nd_vmalloc from %pS: unknown prot %d\n",
+				   caller, prot);
+		return false;
+	}
+	if (!gfpflags_allow_blocking(gfp) || (gfp & ~ND_GFP_ALLOWED)) {
+		pr_err_ratelimited("nd_vmalloc from %pS: gfp %pGg must allow sleeping and take only GFP_KERNEL-like flags\n",
+				   caller, &gfp);
+		return false;
+	}
+	return true;
+}
+
+static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
+			       enum nd_prot prot, void *caller)
+{
+	void *addr;
+
+	if (!nd_args_ok(size, gfp, prot, caller)) {
+		atomic_long_inc(&nd_stats.bad_calls);
+		return NULL;
+	}
+
+	addr = __vmalloc(size, gfp);
+	if (addr) {
+		if (nd_adopt(addr, size, prot))
+			return addr;
+		vfree(addr);
+	}
+
+	atomic_long_inc(&nd_stats.failures);
+	if (!(gfp & __GFP_NOWARN))
+		pr_err_ratelimited("nd_vmalloc from %pS: could not allocate and hide %lu bytes\n",
+				   caller, size);
+	return NULL;
+}
+
+void *nd_vmalloc_prot(unsigned long size, gfp_t gfp, enum nd_prot prot)
+{
+	return nd_vmalloc_caller(size, gfp, prot, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_vmalloc_prot);
+
+void *nd_vmalloc(unsigned long size)
+{
+	return nd_vmalloc_caller(size, GFP_KERNEL, ND_NOT_PRESENT,
+				 __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_vmalloc);
+
+void *nd_vzalloc(unsigned long size)
+{
+	return nd_vmalloc_caller(size, GFP_KERNEL | __GFP_ZERO, ND_NOT_PRESENT,
+				 __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_vzalloc);
+
+void nd_vfree(const void *addr)
+{
+	struct nd_area *area;
+	unsigned long flags;
+	void *start = NULL;
+
+	if (!addr)
+		return;
+
+	spin_lock_irqsave(&nd_registry_lock, flags);
+	area = nd_registry_find(addr);
+	if (area) {
+		start = area->addr;
+		if (start == addr)
+			rb_erase(&area->node, &nd_registry);
+	}
+	spin_unlock_irqrestore(&nd_registry_lock, flags);
+
+	if (area && start == addr) {
+		nd_area_release(area);
+		return;
+	}
+
+	atomic_long_inc(&nd_stats.bad_calls);
+	if (start)
+		pr_err_ratelimited("nd_vfree(%px) from %pS: points inside the allocation at %px; nothing freed\n",
+				   addr, __builtin_return_address(0), start);
+	else
+		pr_err_ratelimited("nd_vfree(%px) from %pS: not from nd_vmalloc, or already freed; nothing freed\n",
+				   addr, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_vfree);
+
+/* Free everything still live; only when no caller can reach us any more. */
+static unsigned long nd_release_all(void)
+{
+	struct nd_area *area, *next;
+	unsigned long n = 0;
+	struct rb_root all;
+
+	spin_lock_irq(&nd_registry_lock);
+	all = nd_registry;
+	nd_registry = RB_ROOT;
+	spin_unlock_irq(&nd_registry_lock);
+
+	rbtree_postorder_for_each_entry_safe(area, next, &all, node) {
+		nd_area_release(area);
+		n++;
+	}
+	nd_deferred_flush();
+	return n;
+}
+
+/* Read-only counters in /sys/kernel/nodirect_alloc/. */
+struct nd_stat_attr {
+	struct kobj_attribute attr;
+	atomic_long_t *val;
+};
+
+static ssize_t nd_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct nd_stat_attr *sa = container_of(attr, struct nd_stat_attr, attr);
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(sa->val));
+}
+
+#define ND_STAT(_name) { \
+	.attr = __ATTR(_name, 0444, nd_stat_show, NULL), \
+	.val = &nd_stats._name, \
+}
+
+static struct nd_stat_attr nd_stat_attrs[] = {
+	ND_STAT(live_allocs),
+	ND_STAT(live_pages),
+	ND_STAT(allocs),
+	ND_STAT(frees),
+	ND_STAT(deferred_frees),
+	ND_STAT(failures),
+	ND_STAT(bad_calls),
+	ND_STAT(flushes),
+	ND_STAT(flush_cpus),
+	ND_STAT(splits_2m),
+	ND_STAT(splits_1g),
+};
+
+static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) + 1];
+static const struct attribute_group nd_attr_group = { .attrs = nd_attrs };
+static struct kobject *nd_kobj;
+
+static int __init nd_sysfs_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(nd_stat_attrs); i++)
+		nd_attrs[i] = &nd_stat_attrs[i].attr.attr;
+
+	nd_kobj = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
+	if (!nd_kobj)
+		return -ENOMEM;
+	ret = sysfs_create_group(nd_kobj, &nd_attr_group);
+	if (ret)
+		kobject_put(nd_kobj);
+	return ret;
+}
+
+static void nd_sysfs_exit(void)
+{
+	sysfs_remove_group(nd_kobj, &nd_attr_group);
+	kobject_put(nd_kobj);
+}
+
+static int __init nd_init(void)
+{
+	unsigned long left;
+	int ret;
+
+	ret = nd_pageattr_init();
+	if (ret)
+		return ret;
+
+	ret = nd_sysfs_init();
+	if (ret)
+		return ret;
+
+	if (selftest && strcmp(selftest, "0")) {
+		ret = nd_selftest_run(selftest, selftest_need_1g);
+		if (ret)
+			goto err;
+	}
+	if (demo) {
+		ret = nd_demo_run();
+		if (ret)
+			goto err;
+	}
+	return 0;
+
+err:
+	left = nd_release_all();
+	if (left)
+		pr_err("selftest left %lu allocations live; restored and freed them\n",
+		       left);
+	nd_sysfs_exit();
+	return ret;
+}
+
+static void __exit nd_exit(void)
+{
+	unsigned long left;
+
+	/* Consumers hold a reference on us, so none is left to call in. */
+	left = nd_release_all();
+	if (left)
+		pr_warn("unloading with %lu allocations live: wiped, restored to the direct map and freed\n",
+			left);
+	nd_sysfs_exit();
+}
+
+module_init(nd_init);
+module_exit(nd_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("vmalloc memory that is not reachable through the direct map");
+MODULE_VERSION(ND_VERSION);

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nodirect_alloc: kernel memory that is not reachable through the direct map.
+ *
+ * This header is the whole consumer API.
+ */
+#ifndef _NODIRECT_ALLOC_H
+#define _NODIRECT_ALLOC_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+
+/**
+ * enum nd_prot - what becomes of the direct-map alias of each backing page
+ * @ND_NOT_PRESENT: the alias faults on any access.
+ * @ND_READ_ONLY: the alias can be read but faults on write.
+ */
+enum nd_prot {
+	ND_NOT_PRESENT,
+	ND_READ_ONLY,
+};
+
+/*
+ * The memory returned here must only be reached through the returned
+ * address.  Never hand it to anything that goes through its struct page:
+ * scatterlists, bio, skb, swiotlb, kmap_local_page() or page_address() would
+ * all use the direct map, and fault.
+ */
+
+/**
+ * nd_vmalloc_prot() - allocate virtually contiguous memory outside the direct map
+ * @size: bytes to allocate, at least 1; rounded up to whole pages.
+ * @gfp: allocation flags; must allow blocking (GFP_KERNEL), may add
+ *       __GFP_ZERO, __GFP_NOWARN, __GFP_NORETRY, __GFP_RETRY_MAYFAIL,
+ *       __GFP_ACCOUNT.
+ * @prot: %ND_NOT_PRESENT or %ND_READ_ONLY.
+ *
+ * Allocates with vmalloc, then changes the direct-map entry of every backing
+ * page and flushes the TLB of every CPU once.  When this returns, reading a
+ * backing page through its direct-map address faults on every CPU
+ * (%ND_NOT_PRESENT), or writing it does (%ND_READ_ONLY).
+ *
+ * Context: Process context, may sleep.  Not from interrupts, nor with
+ *          interrupts disabled or a spinlock held.
+ * Return: the vmalloc address of the memory, or NULL on a bad argument or
+ *         when memory could not be had; nothing is left changed then.
+ */
+void *nd_vmalloc_prot(unsigned long size, gfp_t gfp, enum nd_prot prot);
+
+/**
+ * nd_vmalloc() - allocate memory with no direct-map alias
+ * @size: bytes to allocate, at least 1.
+ *
+ * Same as nd_vmalloc_prot(@size, GFP_KERNEL, ND_NOT_PRESENT).
+ *
+ * Context: Process context, may sleep.
+ * Return: the vmalloc address of the memory, or NULL.
+ */
+void *nd_vmalloc(unsigned long size);
+
+/**
+ * nd_vzalloc() - allocate zeroed memory with no direct-map alias
+ * @size: bytes to allocate, at least 1.
+ *
+ * Same as nd_vmalloc_prot(@size, GFP_KERNEL | __GFP_ZERO, ND_NOT_PRESENT).
+ *
+ * Context: Process context, may sleep.
+ * Return: the vmalloc address of the zeroed memory, or NULL.
+ */
+void *nd_vzalloc(unsigned long size);
+
+/**
+ * nd_vfree() - wipe and free memory from nd_vmalloc_prot()
+ * @addr: the address nd_vmalloc*() returned, or NULL.
+ *
+ * Zeroes the memory through its vmalloc address, puts every backing page
+ * back into the direct map exactly as it was, then frees it.  No TLB flush
+ * is needed for that.  An address that nd_vmalloc*() did not return, or
+ * that was already freed, is reported and left alone.
+ *
+ * Context: Any context.  From atomic context the pages are wiped and
+ *          restored at once, and given back to the page allocator later.
+ */
+void nd_vfree(const void *addr);
+
+#endif /* _NODIRECT_ALLOC_H */

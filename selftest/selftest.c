@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The selftest run at load by selftest=1.  It proves each promise in the
+ * running kernel, on every online CPU, and prints KTAP v1; module init
+ * fails if any case fails.  Each negative check has a positive control
+ * before it, made on the same pages and CPUs.
+ */
+
+#include <linux/irq_work.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sizes.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "nd_internal.h"
+#include "probe.h"
+
+enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
+
+/* Evaluates to true when @cond fails, after saying where and why. */
+#define nd_test(cond, fmt, ...) ({					\
+	bool __failed = !(cond);					\
+	if (__failed)							\
+		pr_err("    # %s:%d: " fmt "\n", __func__, __LINE__,	\
+		       ##__VA_ARGS__);					\
+	__failed;							\
+})
+
+#define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define ND_BLOCK_TRIES	48
+
+static const char *nd_skip_reason;
+static bool nd_need_1g;
+
+struct nd_counts {
+	long flushes, flush_cpus, splits_2m, splits_1g;
+	long live_allocs, live_pages, allocs, frees, bad_calls, failures;
+	long deferred_frees;
+};
+
+static void nd_counts_read(struct nd_counts *c)
+{
+	c->flushes = atomic_long_read(&nd_stats.flushes);
+	c->flush_cpus = atomic_long_read(&nd_stats.flush_cpus);
+	c->splits_2m = atomic_long_read(&nd_stats.splits_2m);
+	c->splits_1g = atomic_long_read(&nd_stats.splits_1g);
+	c->live_allocs = atomic_long_read(&nd_stats.live_allocs);
+	c->live_pages = atomic_long_read(&nd_stats.live_pages);
+	c->allocs = atomic_long_read(&nd_stats.allocs);
+	c->frees = atomic_long_read(&nd_stats.frees);
+	c->bad_calls = atomic_long_read(&nd_stats.bad_calls);
+	c->failures = atomic_long_read(&nd_stats.failures);
+	c->deferred_frees = atomic_long_read(&nd_stats.deferred_frees);
+}
+
+static u8 nd_pattern(unsigned int page, unsigned int round)
+{
+	return 0x5a ^ (page * 7) ^ (round << 4);
+}
+
+static void nd_fill(u8 *p, unsigned int nr_pages, unsigned int round)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_pages; i++)
+		memset(p + i * PAGE_SIZE, nd_pattern(i, round), PAGE_SIZE);
+}
+
+static bool nd_filled(const u8 *p, unsigned int nr_pages, unsigned int round)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_pages; i++)
+		if (memchr_inv(p + i * PAGE_SIZE, nd_pattern(i, round),
+			       PAGE_SIZE))
+			return false;
+	return true;
+}
+
+/*
+ * The entry of @va is @orig hidden: same frame, the same flags less those
+ * @prot clears, and for not-present the frame bits stored inverted (L1TF).
+ */
+static bool nd_entry_hidden(unsigned long va, pte_t orig, enum nd_prot prot)
+{
+	pteval_t clear = prot == ND_NOT_PRESENT ? _PAGE_PRESENT | _PAGE_GLOBAL
+						: _PAGE_RW | _PAGE_DIRTY;
+	unsigned int level;
+	pte_t *kpte, now;
+
+	kpte = lookup_address(va, &level);
+	if (!kpte || level != PG_LEVEL_4K)
+		goto bad;
+	now = *kpte;
+	if (pte_pfn(now) != pte_pfn(orig) ||
+	    pte_flags(now) != (pte_flags(orig) & ~clear))
+		goto bad;
+	if (prot == ND_NOT_PRESENT &&
+	    (pte_val(now) & PTE_PFN_MASK) == (pte_val(orig) & PTE_PFN_MASK))
+		goto bad;
+	return true;
+bad:
+	pr_err("    # direct map of %px: %llx at level %u is not %llx hidden\n",
+	       (void *)va, kpte ? (u64)pte_val(*kpte) : 0, level,
+	       (u64)pte_val(orig));
+	return false;
+}
+
+/*
+ * Hide @size bytes of fresh vmalloc memory the way nd_vmalloc_prot() does,
+ * after loading every CPU's TLB with the entries about to go stale, and
+ * check every promise from allocation to nd_vfree().
+ */
+static int nd_check_area(unsigned long size, enum nd_prot prot)
+{
+	unsigned int i, nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct nd_probe probe = { .nr_pages = nr_pages };
+	unsigned long *va = NULL;
+	struct nd_counts c0, c1;
+	bool split, failed = false;
+	pte_t *want = NULL;
+	int nflush;
+	u8 *p;
+
+	p = vmalloc(size);
+	va = p ? nd_probe_area_vas(p, nr_pages) : NULL;
+	want = kvmalloc_array(nr_pages, sizeof(*want), GFP_KERNEL);
+	if (nd_test(p && va && want, "no memory for %lu bytes", size)) {
+		vfree(p);
+		failed = true;
+		goto out;
+	}
+	nd_fill(p, nr_pages, 0);
+	for (i = 0; i < nr_pages; i++)
+		want[i] = nd_probe_expected_pte(va[i]);
+
+	/* Positive control; also caches the entries on every CPU. */
+	probe.va = va;
+	probe.alias = p;
+	probe.want_read = 0;
+	probe.want_write = 0;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "before hiding"),
+			  "direct map unusable before hiding");
+
+	nd_counts_read(&c0);
+	if (nd_test(nd_adopt(p, size, prot) == p, "nd_adopt(%lu) failed", size)) {
+		vfree(p);
+		failed = true;
+		goto out;
+	}
+	nd_counts_read(&c1);
+	split = c1.splits_2m + c1.splits_1g > c0.splits_2m + c0.splits_1g;
+	nflush = split && prot == ND_READ_ONLY ? 2 : 1;
+	failed |= nd_test(c1.flushes - c0.flushes == nflush,
+			  "%lu bytes: %ld flushes, want %d", size,
+			  c1.flushes - c0.flushes, nflush);
+	failed |= nd_test(c1.flush_cpus - c0.flush_cpus ==
+			  nflush * num_online_cpus(),
+			  "%ld CPU flushes, want %d", c1.flush_cpus - c0.flush_cpus,
+			  nflush * num_online_cpus());
+
+	for (i = 0; i < nr_pages; i++)
+		if (!nd_entry_hidden(va[i], want[i], prot)) {
+			failed = true;
+			break;
+		}
+
+	probe.want_read = prot == ND_NOT_PRESENT ? -EFAULT : 0;
+	probe.want_write = -EFAULT;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "hidden"),
+			  "%lu bytes: direct map still reachable", size);
+
+	failed |= nd_test(nd_filled(p, nr_pages, 0), "vmalloc alias lost data");
+	nd_fill(p, nr_pages, 1);
+	failed |= nd_test(nd_filled(p, nr_pages, 1), "vmalloc alias not writable");
+
+	nd_counts_read(&c0);
+	nd_vfree(p);
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.flushes == c0.flushes, "nd_vfree flushed %ld times",
+			  c1.flushes - c0.flushes);
+	failed |= nd_test(c1.frees == c0.frees + 1, "nd_vfree did not free");
+
+	probe.alias = NULL;
+	probe.want_read = 0;
+	probe.want_write = ND_PROBE_NO_WRITE;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "after nd_vfree"),
+			  "direct map not whole after nd_vfree");
+	for (i = 0; i < nr_pages; i++)
+		if (!nd_probe_pte_is(va[i], want[i], "after nd_vfree")) {
+			failed = true;
+			break;
+		}
+out:
+	kvfree(want);
+	kvfree(va);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+static int nd_test_sizes_np(void)
+{
+	static const unsigned long sizes[] = {
+		1, PAGE_SIZE, PAGE_SIZE + 1, 17 * PAGE_SIZE, SZ_1M, SZ_4M,
+	};
+	int ret = ND_PASS;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (nd_check_area(sizes[i], ND_NOT_PRESENT) != ND_PASS)
+			ret = ND_FAIL;
+	return ret;
+}
+
+static int nd_test_sizes_ro(void)
+{
+	static const unsigned long sizes[] = { 1, 64 * PAGE_SIZE, SZ_1M };
+	int ret = ND_PASS;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		if (nd_check_area(sizes[i], ND_READ_ONLY) != ND_PASS)
+			ret = ND_FAIL;
+	return ret;
+}
+
+/* The exported calls themselves: results, zeroing, counters. */
+static int nd_test_public_api(void)
+{
+	struct nd_probe probe = { .nr_pages = 3, .want_read = -EFAULT,
+				  .want_write = -EFAULT };
+	unsigned long *va = NULL;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	u8 *a, *z, *r;
+
+	nd_counts_read(&c0);
+	a = nd_vmalloc(3 * PAGE_SIZE);
+	z = nd_vzalloc(3 * PAGE_SIZE);
+	r = nd_vmalloc_prot(3 * PAGE_SIZE, GFP_KERNEL | __GFP_ZERO,
+			    ND_READ_ONLY);
+	nd_counts_read(&c1);
+	if (nd_test(a && z && r, "allocation failed"))
+		goto out;
+
+	failed |= nd_test(!memchr_inv(z, 0, 3 * PAGE_SIZE), "vzalloc not zeroed");
+	failed |= nd_test(c1.allocs - c0.allocs == 3 &&
+			  c1.live_allocs - c0.live_allocs == 3 &&
+			  c1.live_pages - c0.live_pages == 9,
+			  "counters: %ld allocs, %ld live, %ld pages",
+			  c1.allocs - c0.allocs, c1.live_allocs - c0.live_allocs,
+			  c1.live_pages - c0.live_pages);
+	failed |= nd_test(c1.flushes - c0.flushes >= 3 &&
+			  c1.flushes - c0.flushes <= 4,
+			  "%ld flushes for three calls", c1.flushes - c0.flushes);
+
+	memset(a, 0xa5, 3 * PAGE_SIZE);
+	probe.alias = a;
+	va = nd_probe_area_vas(a, 3);
+	probe.va = va;
+	failed |= nd_test(va && nd_probe_all_cpus(&probe, "nd_vmalloc"),
+			  "nd_vmalloc memory reachable through __va");
+	kvfree(va);
+
+	va = nd_probe_area_vas(z, 3);
+	probe.va = va;
+	probe.alias = z;
+	failed |= nd_test(va && nd_probe_all_cpus(&probe, "nd_vzalloc"),
+			  "nd_vzalloc memory reachable through __va");
+	kvfree(va);
+
+	va = nd_probe_area_vas(r, 3);
+	probe.va = va;
+	probe.alias = r;
+	probe.want_read = 0;
+	failed |= nd_test(va && nd_probe_all_cpus(&probe, "read-only"),
+			  "read-only memory wrong through __va");
+	kvfree(va);
+out:
+	nd_vfree(a);
+	nd_vfree(z);
+	nd_vfree(r);
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.live_allocs == c0.live_allocs &&
+			  c1.live_pages == c0.live_pages,
+			  "live counters not back after nd_vfree");
+	return failed || !a || !z || !r ? ND_FAIL : ND_PASS;
+}
+
+/*
+ * A 2M-aligned block whose direct map is a leaf of @level, from memory in
+ * normal and DMA32 zones; NULL if none turned up.
+ */
+static struct page *nd_find_block(unsigned int level)
+{
+	struct page *tried[ND_BLOCK_TRIES], *found = NULL, *b;
+	unsigned int i, n = 0, cur;
+	gfp_t gfp;
+
+	for (i = 0; i < ND_BLOCK_TRIES && !found; i++) {
+		gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
+		if (i & 1)
+			gfp |= __GFP_DMA32;
+		b = alloc_pages(gfp, ND_BLOCK_ORDER);
+		if (!b)
+			continue;
+		if (lookup_address((unsigned long)page_address(b), &cur) &&
+		    cur == level)
+			found = b;
+		else
+			tried[n++] = b;
+	}
+	while (n--)
+		__free_pages(tried[n], ND_BLOCK_ORDER);
+	return found;
+}
+
+/*
+ * For a 1G leaf split by us: every other 2M part is now a 2M leaf with the
+ * 1G leaf's frame and attributes.
+ */
+static bool nd_check_1g_siblings(unsigned long leaf_va, pteval_t leaf,
+				 unsigned long block_va)
+{
+	unsigned long va, phys = leaf & PHYSICAL_PUD_PAGE_MASK;
+	pteval_t flags = leaf & ~PHYSICAL_PUD_PAGE_MASK;
+	unsigned int level;
+	pte_t *kpte;
+
+	for (va = leaf_va; va < leaf_va + PUD_SIZE; va += PMD_SIZE,
+	     phys += PMD_SIZE) {
+		if (va == block_va)
+			continue;
+		kpte = lookup_address(va, &level);
+		if (!kpte || level != PG_LEVEL_2M ||
+		    pte_val(*kpte) != (phys | flags)) {
+			pr_err("    # 2M part %px of the split 1G leaf is %llx at level %u, want %llx\n",
+			       (void *)va, kpte ? (u64)pte_val(*kpte) : 0,
+			       level, (u64)(phys | flags));
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Pages of the block that get hidden; the rest are the neighbours. */
+static const unsigned int nd_split_hide[] = { 1, 300 };
+
+/*
+ * Hide two pages of a block that sits in a large leaf of @level: the leaf
+ * is split once, only those two entries change, every neighbour keeps its
+ * frame and attributes and stays readable, and all is as before after.
+ */
+static int nd_check_split(unsigned int level, enum nd_prot prot)
+{
+	unsigned long hid[ARRAY_SIZE(nd_split_hide)], *nb = NULL;
+	struct page *pages[ARRAY_SIZE(nd_split_hide)];
+	unsigned int i, j, n, nr = ARRAY_SIZE(nd_split_hide);
+	unsigned long base, leaf_va, *va = NULL;
+	struct nd_probe probe = { .nr_pages = PTRS_PER_PTE };
+	struct nd_area *area = NULL;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	pte_t *want = NULL;
+	struct page *block;
+	pteval_t leaf;
+	void *vm = NULL;
+
+	block = nd_find_block(level);
+	if (!block) {
+		nd_skip_reason = level == PG_LEVEL_1G ? "no free block in a 1G leaf"
+						       : "no free block in a 2M leaf";
+		return level == PG_LEVEL_1G && nd_need_1g ? ND_FAIL : ND_SKIP;
+	}
+	base = (unsigned long)page_address(block);
+	leaf_va = base & (level == PG_LEVEL_2M ? PMD_MASK : PUD_MASK);
+	leaf = pte_val(*lookup_address(base, &j));
+
+	va = kvmalloc_array(PTRS_PER_PTE, sizeof(*va), GFP_KERNEL);
+	want = kvmalloc_array(PTRS_PER_PTE, sizeof(*want), GFP_KERNEL);
+	nb = kvmalloc_array(PTRS_PER_PTE, sizeof(*nb), GFP_KERNEL);
+	for (i = 0; i < nr; i++)
+		pages[i] = block + nd_split_hide[i];
+	vm = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
+	if (nd_test(va && want && nb && vm, "no memory")) {
+		failed = true;
+		goto out;
+	}
+	for (j = 0; j < PTRS_PER_PTE; j++) {
+		va[j] = base + j * PAGE_SIZE;
+		want[j] = nd_probe_expected_pte(va[j]);
+	}
+	nd_fill(vm, nr, 0);
+
+	/* Every page of the block readable from every CPU first. */
+	probe.va = va;
+	probe.want_read = 0;
+	probe.want_write = ND_PROBE_NO_WRITE;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "block before"),
+			  "block unreadable before hiding");
+
+	nd_counts_read(&c0);
+	area = nd_area_hide(vm, nr, prot);
+	nd_counts_read(&c1);
+	if (nd_test(!IS_ERR(area), "nd_area_hide: %ld", PTR_ERR(area))) {
+		area = NULL;
+		failed = true;
+		goto out;
+	}
+	failed |= nd_test(c1.splits_2m - c0.splits_2m == 1 &&
+			  c1.splits_1g - c0.splits_1g == (level == PG_LEVEL_1G),
+			  "splits: %ld 2M, %ld 1G", c1.splits_2m - c0.splits_2m,
+			  c1.splits_1g - c0.splits_1g);
+	failed |= nd_test(c1.flushes - c0.flushes ==
+			  (prot == ND_READ_ONLY ? 2 : 1),
+			  "%ld flushes", c1.flushes - c0.flushes);
+
+	for (j = 0, i = 0, n = 0; j < PTRS_PER_PTE; j++) {
+		if (i < nr && j == nd_split_hide[i]) {
+			failed |= !nd_entry_hidden(va[j], want[j], prot);
+			hid[i++] = va[j];
+		} else {
+			failed |= !nd_probe_pte_is(va[j], want[j], "neighbour");
+			nb[n++] = va[j];
+		}
+	}
+	if (level == PG_LEVEL_1G)
+		failed |= !nd_check_1g_siblings(leaf_va, leaf,
+						base & PMD_MASK);
+
+	/* The neighbours: readable on every CPU. */
+	probe.va = nb;
+	probe.nr_pages = PTRS_PER_PTE - nr;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "neighbours"),
+			  "a neighbour lost its mapping");
+
+	/* The hidden ones: faulting on every CPU, fine through vmap. */
+	probe.va = hid;
+	probe.nr_pages = nr;
+	probe.alias = vm;
+	probe.want_read = prot == ND_NOT_PRESENT ? -EFAULT : 0;
+	probe.want_write = -EFAULT;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "hidden in split leaf"),
+			  "hidden page reachable");
+	failed |= nd_test(nd_filled(vm, nr, 0), "vmap alias lost data");
+
+	nd_area_unhide(area);
+	area = NULL;
+	for (j = 0; j < PTRS_PER_PTE; j++)
+		failed |= !nd_probe_pte_is(base + j * PAGE_SIZE, want[j],
+					   "after restore");
+	probe.alias = NULL;
+	probe.want_read = 0;
+	probe.want_write = ND_PROBE_NO_WRITE;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "restored"),
+			  "restored page unreadable");
+out:
+	kvfree(nb);
+	if (area)
+		nd_area_unhide(area);
+	if (vm)
+		vunmap(vm);
+	__free_pages(block, ND_BLOCK_ORDER);
+	kvfree(want);
+	kvfree(va);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+static int nd_test_split_2m_np(void)
+{
+	return nd_check_split(PG_LEVEL_2M, ND_NOT_PRESENT);
+}
+
+static int nd_test_split_2m_ro(void)
+{
+	return nd_check_split(PG_LEVEL_2M, ND_READ_ONLY);
+}
+
+static int nd_test_split_1g_np(void)
+{
+	return nd_check_split(PG_LEVEL_1G, ND_NOT_PRESENT);
+}
+
+/* Callers' mistakes: each is refused, counted, and changes nothing. */
+static int nd_test_bad_calls(void)
+{
+	struct nd_probe probe = { .nr_pages = 2, .want_read = -EFAULT,
+				  .want_write = -EFAULT };
+	struct nd_counts c0, c1;
+	bool failed = false;
+	unsigned long *va;
+	void *p, *k, *v;
+
+	nd_counts_read(&c0);
+	failed |= nd_test(!nd_vmalloc(0), "size 0 accepted");
+	failed |= nd_test(!nd_vmalloc(ULONG_MAX), "size ULONG_MAX accepted");
+	failed |= nd_test(!nd_vmalloc(ULONG_MAX - PAGE_SIZE + 2),
+			  "size that overflows a page count accepted");
+	failed |= nd_test(!nd_vmalloc_prot(PAGE_SIZE, GFP_KERNEL, 2),
+			  "unknown prot accepted");
+	failed |= nd_test(!nd_vmalloc_prot(PAGE_SIZE, GFP_ATOMIC,
+					   ND_NOT_PRESENT),
+			  "GFP_ATOMIC accepted");
+	failed |= nd_test(!nd_vmalloc_prot(PAGE_SIZE, GFP_KERNEL | __GFP_DMA,
+					   ND_NOT_PRESENT),
+			  "__GFP_DMA accepted");
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.bad_calls - c0.bad_calls == 6 &&
+			  c1.allocs == c0.allocs && c1.flushes == c0.flushes,
+			  "%ld bad calls counted, %ld allocs, %ld flushes",
+			  c1.bad_calls - c0.bad_calls, c1.allocs - c0.allocs,
+			  c1.flushes - c0.flushes);
+
+	/* Positive control: a good allocation, hidden. */
+	p = nd_vmalloc(2 * PAGE_SIZE);
+	k = kmalloc(64, GFP_KERNEL);
+	v = vmalloc(PAGE_SIZE);
+	va = p ? nd_probe_area_vas(p, 2) : NULL;
+	if (nd_test(p && k && v && va, "no memory")) {
+		failed = true;
+		goto out;
+	}
+	memset(p, 0x3c, 2 * PAGE_SIZE);
+	probe.va = va;
+	probe.alias = p;
+
+	nd_counts_read(&c0);
+	nd_vfree(p + PAGE_SIZE);
+	nd_vfree(p + 1);
+	nd_vfree(k);
+	nd_vfree(v);
+	nd_vfree(NULL);
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.bad_calls - c0.bad_calls == 4 &&
+			  c1.frees == c0.frees &&
+			  c1.live_allocs == c0.live_allocs,
+			  "bad frees: %ld counted, %ld freed",
+			  c1.bad_calls - c0.bad_calls, c1.frees - c0.frees);
+	failed |= nd_test(nd_probe_all_cpus(&probe, "after bad frees"),
+			  "bad frees changed the allocation");
+	failed |= nd_test(!memchr_inv(p, 0x3c, 2 * PAGE_SIZE),
+			  "bad frees changed the data");
+
+	nd_vfree(p);
+	nd_counts_read(&c0);
+	nd_vfree(p);
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.bad_calls - c0.bad_calls == 1 &&
+			  c1.frees == c0.frees, "double free not refused");
+	p = NULL;
+out:
+	kvfree(va);
+	nd_vfree(p);
+	kfree(k);
+	vfree(v);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+struct nd_irq_free {
+	struct irq_work work;
+	void *p;
+};
+
+static void nd_irq_free_fn(struct irq_work *work)
+{
+	nd_vfree(container_of(work, struct nd_irq_free, work)->p);
+}
+
+/*
+ * nd_vfree() with a spinlock held and from hard interrupt context: the
+ * pages are back in the direct map when it returns, the vfree() comes later.
+ */
+static int nd_test_atomic_free(void)
+{
+	struct nd_probe probe = { .nr_pages = 4, .want_read = 0,
+				  .want_write = ND_PROBE_NO_WRITE };
+	struct nd_irq_free irqf = { .work = IRQ_WORK_INIT_HARD(nd_irq_free_fn) };
+	unsigned long *va1 = NULL, *va2 = NULL;
+	static DEFINE_SPINLOCK(lock);
+	struct nd_counts c0, c1;
+	bool failed = false;
+	void *p1, *p2;
+
+	nd_counts_read(&c0);
+	p1 = nd_vmalloc(4 * PAGE_SIZE);
+	p2 = nd_vmalloc(4 * PAGE_SIZE);
+	va1 = p1 ? nd_probe_area_vas(p1, 4) : NULL;
+	va2 = p2 ? nd_probe_area_vas(p2, 4) : NULL;
+	if (nd_test(va1 && va2, "no memory")) {
+		nd_vfree(p1);
+		nd_vfree(p2);
+		failed = true;
+		goto out;
+	}
+
+	spin_lock(&lock);
+	nd_vfree(p1);
+	spin_unlock(&lock);
+
+	irqf.p = p2;
+	irq_work_queue(&irqf.work);
+	irq_work_sync(&irqf.work);
+
+	probe.va = va1;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "freed under spinlock"),
+			  "not restored by nd_vfree under a spinlock");
+	probe.va = va2;
+	failed |= nd_test(nd_probe_all_cpus(&probe, "freed in hardirq"),
+			  "not restored by nd_vfree in hardirq");
+
+	nd_deferred_flush();
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.deferred_frees - c0.deferred_frees == 2,
+			  "%ld frees deferred, want 2",
+			  c1.deferred_frees - c0.deferred_frees);
+	failed |= nd_test(c1.live_allocs == c0.live_allocs &&
+			  c1.live_pages == c0.live_pages, "live counters off");
+out:
+	kvfree(va1);
+	kvfree(va2);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+struct nd_selftest {
+	const char *name;
+	int (*fn)(void);
+};
+
+/* Splits first, while the direct map still has its large leaves. */
+static const struct nd_selftest nd_selftests[] = {
+	{ "split_1g_not_present", nd_test_split_1g_np },
+	{ "split_2m_not_present", nd_test_split_2m_np },
+	{ "split_2m_read_only", nd_test_split_2m_ro },
+	{ "sizes_not_present", nd_test_sizes_np },
+	{ "sizes_read_only", nd_test_sizes_ro },
+	{ "public_api", nd_test_public_api },
+	{ "bad_calls", nd_test_bad_calls },
+	{ "atomic_free", nd_test_atomic_free },
+};
+
+static int nd_selftest_all(void)
+{
+	unsigned int i, pass = 0, fail = 0, skip = 0;
+	struct nd_counts start, end;
+	int ret;
+
+	pr_info("KTAP version 1\n");
+	pr_info("1..%zu\n", ARRAY_SIZE(nd_selftests) + 1);
+	nd_counts_read(&start);
+	for (i = 0; i < ARRAY_SIZE(nd_selftests); i++) {
+		nd_skip_reason = NULL;
+		ret = nd_selftests[i].fn();
+		if (ret == ND_SKIP) {
+			skip++;
+			pr_info("ok %u %s # SKIP %s\n", i + 1,
+				nd_selftests[i].name, nd_skip_reason);
+		} else if (ret == ND_PASS) {
+			pass++;
+			pr_info("ok %u %s\n", i + 1, nd_selftests[i].name);
+		} else {
+			fail++;
+			if (nd_skip_reason)
+				pr_err("    # %s\n", nd_skip_reason);
+			pr_err("not ok %u %s\n", i + 1, nd_selftests[i].name);
+		}
+	}
+
+	/* Nothing left behind by all of the above. */
+	nd_counts_read(&end);
+	if (!nd_test(end.live_allocs == start.live_allocs &&
+		     end.live_pages == start.live_pages &&
+		     end.failures == start.failures,
+		     "left %ld allocations, %ld pages live, %ld failures",
+		     end.live_allocs - start.live_allocs,
+		     end.live_pages - start.live_pages,
+		     end.failures - start.failures)) {
+		pass++;
+		pr_info("ok %u nothing_left_live\n", i + 1);
+	} else {
+		fail++;
+		pr_err("not ok %u nothing_left_live\n", i + 1);
+	}
+
+	pr_info("# flushes %ld, CPU flushes %ld, splits 2M %ld, 1G %ld\n",
+		end.flushes - start.flushes, end.flush_cpus - start.flush_cpus,
+		end.splits_2m - start.splits_2m, end.splits_1g - start.splits_1g);
+	pr_info("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
+		pass, fail, skip);
+	return fail ? -ENOTRECOVERABLE : 0;
+}
+
+/**
+ * nd_selftest_run() - run what selftest= asks for
+ * @mode: "1" or "y" for the selftest, "crash" for the unguarded read.
+ * @need_1g: a missing 1G leaf fails the 1G case instead of skipping it.
+ *
+ * Return: 0 if every case passed, -errno otherwise.
+ */
+int nd_selftest_run(const char *mode, bool need_1g)
+{
+	if (!strcmp(mode, "crash"))
+		return nd_crash_run();
+	if (strcmp(mode, "1") && strcmp(mode, "y")) {
+		pr_err("selftest=%s: want 1 or crash\n", mode);
+		return -EINVAL;
+	}
+	nd_need_1g = need_1g;
+	return nd_selftest_all();
+}
