@@ -1,0 +1,321 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Shared helpers of the VM test harness: apt cache, module build, QEMU boot,
+# and the judge that turns a boot's logs into counted test results.
+# Source it from the other selftest/*.sh scripts; it does nothing on its own.
+
+ND_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Downloads live outside the repo so that a fresh clone reuses them.
+ND_CACHE=${ND_CACHE:-/var/cache/nodirect_alloc}
+ND_LOGDIR=${ND_LOGDIR:-$ND_ROOT/build/logs}
+ND_BOOT_TIMEOUT=${ND_BOOT_TIMEOUT:-300}
+# One line per counted test: "PASS|FAIL|SKIP<TAB>name<TAB>detail".
+ND_RESULTS=${ND_RESULTS:-$ND_LOGDIR/results.tsv}
+
+# Console lines that mean the kernel is unhealthy, whatever the mode. The
+# module's own "nodirect_alloc: " lines are not scanned: they may name these
+# things, and the kernel prints its reports without that prefix.
+ND_BAD_ALWAYS='WARNING:|general protection fault|soft lockup|hung_task|blocked for more than|self-detected stall|detected stalls|RCU stall|kernel BUG|UBSAN:|KFENCE:|KASAN:|page allocation failure'
+# Lines that the crash mode provokes on purpose; fatal in every other mode
+# (KFENCE and KASAN reports start with "BUG:" too).
+ND_BAD_UNLESS_CRASH='BUG:|Oops|Kernel panic|Call Trace'
+
+nd_log() { printf '%s\n' "$*" >&2; }
+nd_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# --- apt -------------------------------------------------------------------
+
+# Package lists older than this are refreshed before resolving a kernel:
+# Debian drops superseded kernel .debs from its mirrors.
+ND_APT_MAX_AGE_MIN=${ND_APT_MAX_AGE_MIN:-360}
+
+nd_apt_update() {
+	[[ ${ND_APT_UPDATED:-} == 1 ]] && return 0
+	nd_log "apt-get update"
+	apt-get update -qq >&2 || nd_die "apt-get update failed"
+	mkdir -p "$ND_CACHE"
+	touch "$ND_CACHE/apt-updated"
+	export ND_APT_UPDATED=1
+}
+
+# Refresh the lists only when they are stale, so a warm run stays offline.
+nd_apt_update_if_stale() {
+	local stamp=$ND_CACHE/apt-updated
+	if [[ -z $(find "$stamp" -mmin "-$ND_APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
+		nd_apt_update
+	fi
+}
+
+nd_pkg_installed() {
+	[[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]]
+}
+
+# nd_apt_candidate PKG: the version apt would fetch now (empty if unknown).
+nd_apt_candidate() {
+	apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
+}
+
+# nd_apt_depends PKG REGEX: the first dependency of PKG whose name matches.
+nd_apt_depends() {
+	apt-cache depends "$1" 2>/dev/null |
+		awk -v re="$2" '$1 ~ /Depends:$/ && $2 ~ re { print $2; exit }'
+}
+
+# nd_fetch_deb PKG: print the path of the cached .deb of PKG's candidate
+# version, downloading it only if that exact version is not cached yet.
+nd_fetch_deb() {
+	local pkg=$1 ver arch file tmp
+	ver=$(nd_apt_candidate "$pkg")
+	[[ -n $ver ]] || { nd_log "no candidate for $pkg"; return 1; }
+	arch=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Architecture: //p' | head -n1)
+	file=$ND_CACHE/deb/${pkg}_${ver//:/%3a}_${arch}.deb
+	if [[ ! -s $file ]]; then
+		nd_log "downloading $pkg $ver"
+		mkdir -p "$ND_CACHE/deb"
+		tmp=$(mktemp -d "$ND_CACHE/deb/.dl.XXXXXX")
+		# Sandbox user root: the cache is not readable by _apt.
+		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2); then
+			rm -rf "$tmp"
+			return 1
+		fi
+		mv "$tmp"/*.deb "$file"
+		rm -rf "$tmp"
+	fi
+	printf '%s\n' "$file"
+}
+
+# Serialize cache writers (two checks at once must not extract over each
+# other). The lock is held until the calling process exits.
+nd_cache_lock() {
+	mkdir -p "$ND_CACHE"
+	exec {ND_LOCK_FD}>"$ND_CACHE/lock"
+	flock "$ND_LOCK_FD"
+}
+
+# --- results ---------------------------------------------------------------
+
+nd_results_reset() {
+	mkdir -p "$(dirname "$ND_RESULTS")"
+	: >"$ND_RESULTS"
+}
+
+# nd_result PASS|FAIL|SKIP NAME [DETAIL]
+nd_result() {
+	local status=$1 name=$2 detail=${3:-}
+	printf '%s\t%s\t%s\n' "$status" "$name" "$detail" >>"$ND_RESULTS"
+	case $status in
+	PASS) printf 'ok      %s\n' "$name" ;;
+	SKIP) printf 'skip    %s%s\n' "$name" "${detail:+ # $detail}" ;;
+	*) printf 'FAIL    %s%s\n' "$name" "${detail:+: $detail}" ;;
+	esac
+}
+
+nd_count() { awk -F'\t' -v s="$1" '$1 == s { n++ } END { print n + 0 }' "$ND_RESULTS"; }
+
+# Print the failures again, then the one closing line the CI reads.
+nd_summary() {
+	local pass fail skip
+	pass=$(nd_count PASS)
+	fail=$(nd_count FAIL)
+	skip=$(nd_count SKIP)
+	if ((fail)); then
+		echo
+		echo "Failures:"
+		awk -F'\t' '$1 == "FAIL" { printf "  %s: %s\n", $2, $3 }' "$ND_RESULTS"
+	fi
+	echo
+	echo "skipped: $skip (results: ${ND_RESULTS#"$ND_ROOT"/})"
+	echo "$pass passed, $fail failed"
+	((fail == 0))
+}
+
+# --- kernels and the module ------------------------------------------------
+
+# nd_use_kernel SERIES: fetch a kernel (6.1 or 6.12) and set ND_SERIES,
+# ND_KREL, ND_KDIR and ND_VMLINUZ from fetch-kernel.sh's KEY=VALUE output.
+nd_use_kernel() {
+	local out key val
+	ND_KREL='' ND_KDIR='' ND_VMLINUZ=''
+	out=$(bash "$ND_ROOT/selftest/fetch-kernel.sh" "$1") || return 1
+	while IFS='=' read -r key val; do
+		case $key in
+		ND_SERIES | ND_KREL | ND_KDIR | ND_VMLINUZ) printf -v "$key" '%s' "$val" ;;
+		esac
+	done <<<"$out"
+	[[ -n $ND_KREL && -d $ND_KDIR && -f $ND_VMLINUZ ]]
+}
+
+# nd_build DIR LOG FLAGS: build nodirect_alloc.ko into DIR through the
+# project's Makefile; all compiler output goes to LOG.
+nd_build() {
+	local dir=$1 log=$2 flags=$3
+	mkdir -p "$(dirname "$log")"
+	make -C "$ND_ROOT" --no-print-directory module KDIR="$ND_KDIR" \
+		BUILD="$dir" ND_KBUILD_FLAGS="$flags" >"$log" 2>&1
+}
+
+# Diagnostics in a build log: compiler/sparse "file:line:col: warning:" lines
+# and modpost's "WARNING:" lines.
+nd_diagnostics() {
+	grep -Ei '(^|: )(warning|error):' "$1" || true
+}
+
+# nd_initramfs OUT MODULE [EXTRA...]: the guest image with /init and the module.
+nd_initramfs() {
+	local out=$1 ko=$2
+	shift 2
+	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
+		"$ko=/nodirect_alloc.ko" "$@"
+}
+
+# --- boots -----------------------------------------------------------------
+
+# nd_boot_paths NAME: set ND_CONSOLE and ND_VERDICT, the boot's two logs.
+nd_boot_paths() {
+	local base=$ND_LOGDIR/${1//\//_}
+	ND_CONSOLE=$base.console.log
+	ND_VERDICT=$base.verdict.log
+}
+
+# nd_boot_run NAME MODE SMP MEM APPEND ND_ARGS: boot ND_VMLINUZ with
+# ND_INITRD, logging to nd_boot_paths' files. Sets ND_QEMU_RC and returns it.
+nd_boot_run() {
+	local name=$1 mode=$2 smp=$3 mem=$4 append=$5 args=$6
+	nd_boot_paths "$name"
+	mkdir -p "$ND_LOGDIR"
+	ND_QEMU_RC=0
+	bash "$ND_ROOT/selftest/run-vm.sh" --kernel "$ND_VMLINUZ" --initrd "$ND_INITRD" \
+		--mode "$mode" --smp "$smp" --mem "$mem" --append "$append" --args "$args" \
+		--console "$ND_CONSOLE" --verdict "$ND_VERDICT" \
+		--timeout "$ND_BOOT_TIMEOUT" || ND_QEMU_RC=$?
+	return "$ND_QEMU_RC"
+}
+
+# Console text without carriage returns and printk timestamps.
+nd_console_text() {
+	sed -e 's/\r$//' -e 's/^\[ *[0-9]*\.[0-9]*\] //' "$1" 2>/dev/null || true
+}
+
+# nd_ktap CONSOLE: the top-level results of the module's first KTAP plan as
+# "PASS|FAIL|SKIP<TAB>number name<TAB>detail". A failing selftest runs twice
+# (busybox insmod retries init_module), so only the first plan is read.
+# Ends with "PLAN<TAB>N<TAB>M": planned and seen result counts.
+nd_ktap() {
+	nd_console_text "$1" | awk '
+	{
+		i = index($0, "nodirect_alloc: ")
+		if (!i)
+			next
+		s = substr($0, i + 16)
+		if (s ~ /^KTAP version /) {
+			if (++plans > 1)
+				exit
+			next
+		}
+		if (plans != 1)
+			next
+		if (s ~ /^1\.\.[0-9]+/) {
+			planned = substr(s, 4) + 0
+			next
+		}
+		if (s !~ /^(not )?ok [0-9]+/)
+			next
+		status = (s ~ /^not /) ? "FAIL" : "PASS"
+		sub(/^(not )?ok /, "", s)
+		detail = ""
+		if (match(s, / *# */)) {
+			detail = substr(s, RSTART + RLENGTH)
+			s = substr(s, 1, RSTART - 1)
+			# TODO marks an expected failure: neither pass nor fail.
+			if (toupper(detail) ~ /^(SKIP|TODO)/)
+				status = "SKIP"
+		}
+		seen++
+		printf "%s\t%s\t%s\n", status, s, detail
+	}
+	END { printf "PLAN\t%d\t%d\n", planned, seen }'
+}
+
+# nd_hex64 ADDR: lower-case, no 0x, zero-padded to 16 digits.
+nd_hex64() {
+	local h=${1#0x}
+	h=${h#0X}
+	printf '%016s' "${h,,}" | tr ' ' 0
+}
+
+# nd_crash_reason CONSOLE: empty if the console shows the module reading the
+# hidden page through __va and faulting on exactly that address.
+nd_crash_reason() {
+	local text addr fault
+	text=$(nd_console_text "$1")
+	addr=$(sed -n 's/.*nodirect_alloc: crash: reading hidden page through __va at \(0x[0-9a-fA-F]*\).*/\1/p' <<<"$text" | head -n1)
+	[[ -n $addr ]] || { echo "no 'crash: reading hidden page' line"; return; }
+	fault=$(sed -n 's/.*BUG: unable to handle page fault for address: \([0-9a-fA-F]*\).*/\1/p' <<<"$text" | head -n1)
+	[[ -n $fault ]] || { echo "no page fault at $addr"; return; }
+	[[ $(nd_hex64 "$addr") == "$(nd_hex64 "$fault")" ]] ||
+		{ echo "faulted at $fault, expected $addr"; return; }
+	grep -q 'not-present page' <<<"$text" || echo "fault at $fault is not a not-present fault"
+}
+
+# nd_boot_reason NAME MODE: why the boot just run failed (empty: it passed).
+nd_boot_reason() {
+	local mode=$2 text bad verdict plan planned seen
+	text=$(nd_console_text "$ND_CONSOLE")
+	if ((ND_QEMU_RC == 124 || ND_QEMU_RC == 137)); then
+		echo "hang (no exit within ${ND_BOOT_TIMEOUT}s)"
+		return
+	fi
+	[[ -s $ND_CONSOLE ]] || { echo "empty console (qemu exit $ND_QEMU_RC)"; return; }
+	bad=$ND_BAD_ALWAYS
+	[[ $mode == crash ]] || bad="$bad|$ND_BAD_UNLESS_CRASH"
+	text=$(grep -v '^nodirect_alloc: ' <<<"$text" || true)
+	bad=$(grep -E -m1 "$bad" <<<"$text" || true)
+	if [[ $mode == crash && -z $bad ]]; then
+		# Only the one fault we asked for may appear.
+		bad=$(grep -E 'BUG:' <<<"$text" | grep -v -m1 'BUG: unable to handle page fault for address' || true)
+	fi
+	[[ -z $bad ]] || { echo "console: $bad"; return; }
+	verdict=$(sed -n 's/\r$//; s/.*ND-VERDICT: //p' "$ND_VERDICT" 2>/dev/null | head -n1)
+	if [[ $mode == crash ]]; then
+		[[ -z $verdict ]] || { echo "verdict: $verdict"; return; }
+		nd_crash_reason "$ND_CONSOLE"
+		return
+	fi
+	[[ -n $verdict ]] || { echo "no verdict (qemu exit $ND_QEMU_RC)"; return; }
+	[[ $verdict == PASS ]] || { echo "verdict: $verdict"; return; }
+	plan=$(nd_ktap "$ND_CONSOLE" | awk -F'\t' '$1 == "PLAN" { print $2, $3 }')
+	read -r planned seen <<<"$plan"
+	if [[ $mode == selftest ]] && ((planned == 0)); then
+		echo "no KTAP plan from the module"
+	elif ((seen < planned)); then
+		echo "KTAP plan 1..$planned but $seen results"
+	fi
+}
+
+# nd_judge NAME MODE: record the module's KTAP results and the boot verdict.
+nd_judge() {
+	local name=$1 mode=$2 status test detail reason log
+	log=${ND_CONSOLE#"$ND_ROOT"/}
+	while IFS=$'\t' read -r status test detail; do
+		[[ $status == PLAN ]] && continue
+		[[ $status == FAIL ]] && detail="${detail:+$detail; }see $log"
+		nd_result "$status" "$name: $test" "$detail"
+	done < <(nd_ktap "$ND_CONSOLE")
+	reason=$(nd_boot_reason "$name" "$mode")
+	if [[ -z $reason ]]; then
+		nd_result PASS "$name: boot verdict"
+	else
+		nd_result FAIL "$name: boot verdict" "$reason; see $log"
+	fi
+}
+
+# nd_boot NAME MODE SMP MEM APPEND ND_ARGS: boot, then judge and count.
+nd_boot() {
+	local name=$1 mode=$2 start
+	start=$SECONDS
+	nd_log "booting $name"
+	nd_boot_run "$@" || true
+	nd_judge "$name" "$mode"
+	nd_log "  ($((SECONDS - start)) s)"
+}
