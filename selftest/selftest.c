@@ -29,7 +29,6 @@ enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
 })
 
 #define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
-#define ND_BLOCK_TRIES	48
 
 static const char *nd_skip_reason;
 static bool nd_need_1g;
@@ -289,18 +288,23 @@ out:
 }
 
 /*
- * A 2M-aligned block whose direct map is a leaf of @level, from memory in
- * normal and DMA32 zones; NULL if none turned up.
+ * A 2M-aligned block whose direct map is a leaf of @level, or NULL.  Large
+ * leaves left after boot may sit anywhere (under QEMU, 1G ones only in the
+ * DMA32 zone, whose free blocks are handed out from the bottom), so this
+ * tries DMA32 then the other zones, holding up to half of RAM in blocks it
+ * does not want before it finds one.
  */
 static struct page *nd_find_block(unsigned int level)
 {
-	struct page *tried[ND_BLOCK_TRIES], *found = NULL, *b;
-	unsigned int i, n = 0, cur;
+	unsigned long i, tries = totalram_pages() >> (ND_BLOCK_ORDER + 1);
+	struct page *found = NULL, *b, *next;
+	unsigned int cur;
+	LIST_HEAD(tried);
 	gfp_t gfp;
 
-	for (i = 0; i < ND_BLOCK_TRIES && !found; i++) {
+	for (i = 0; i < tries && !found; i++) {
 		gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
-		if (i & 1)
+		if (i < tries / 2)
 			gfp |= __GFP_DMA32;
 		b = alloc_pages(gfp, ND_BLOCK_ORDER);
 		if (!b)
@@ -309,10 +313,10 @@ static struct page *nd_find_block(unsigned int level)
 		    cur == level)
 			found = b;
 		else
-			tried[n++] = b;
+			list_add(&b->lru, &tried);
 	}
-	while (n--)
-		__free_pages(tried[n], ND_BLOCK_ORDER);
+	list_for_each_entry_safe(b, next, &tried, lru)
+		__free_pages(b, ND_BLOCK_ORDER);
 	return found;
 }
 
