@@ -249,7 +249,7 @@ nd_hex64() {
 nd_crash_reason() {
 	local text addr fault
 	text=$(nd_console_text "$1")
-	addr=$(sed -n 's/.*nodirect_alloc: crash: reading hidden page through __va at \(0x[0-9a-fA-F]*\).*/\1/p' <<<"$text" | head -n1)
+	addr=$(sed -n 's/.*nodirect_alloc: crash: reading hidden page through __va at \(0[xX]\)\{0,1\}\([0-9a-fA-F]\{1,16\}\).*/\2/p' <<<"$text" | head -n1)
 	[[ -n $addr ]] || { echo "no 'crash: reading hidden page' line"; return; }
 	fault=$(sed -n 's/.*BUG: unable to handle page fault for address: \([0-9a-fA-F]*\).*/\1/p' <<<"$text" | head -n1)
 	[[ -n $fault ]] || { echo "no page fault at $addr"; return; }
