@@ -25,8 +25,11 @@ static void nd_demo_read_on(void *va)
 		pr_info("demo:   CPU%d reads __va %px: %d (%s)\n",
 			smp_processor_id(), va, ret,
 			ret == -EFAULT ? "page fault, caught" : "not tried");
+	else if (!val)
+		pr_info("demo:   CPU%d reads __va %px: zeros (wiped)\n",
+			smp_processor_id(), va);
 	else
-		pr_info("demo:   CPU%d reads __va %px: %.8s\n",
+		pr_info("demo:   CPU%d reads __va %px: \"%.8s\"\n",
 			smp_processor_id(), va, (char *)&val);
 }
 
