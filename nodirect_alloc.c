@@ -270,11 +270,12 @@ void nd_vfree(const void *addr)
 
 	atomic_long_inc(&nd_stats.bad_calls);
 	if (start)
-		pr_err_ratelimited("nd_vfree(%px) from %pS: points inside the allocation at %px; nothing freed\n",
-				   addr, __builtin_return_address(0), start);
+		pr_err_ratelimited("%s(%p) from %pS: points inside the allocation at %p; nothing freed\n",
+				   __func__, addr, __builtin_return_address(0),
+				   start);
 	else
-		pr_err_ratelimited("nd_vfree(%px) from %pS: not from nd_vmalloc, or already freed; nothing freed\n",
-				   addr, __builtin_return_address(0));
+		pr_err_ratelimited("%s(%p) from %pS: not from nd_vmalloc, or already freed; nothing freed\n",
+				   __func__, addr, __builtin_return_address(0));
 }
 EXPORT_SYMBOL_GPL(nd_vfree);
 
@@ -312,23 +313,20 @@ static ssize_t nd_stat_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(sa->val));
 }
 
-#define ND_STAT(_name) { \
-	.attr = __ATTR(_name, 0444, nd_stat_show, NULL), \
-	.val = &nd_stats._name, \
-}
+#define ND_STAT_ATTR(_name) __ATTR(_name, 0444, nd_stat_show, NULL)
 
 static struct nd_stat_attr nd_stat_attrs[] = {
-	ND_STAT(live_allocs),
-	ND_STAT(live_pages),
-	ND_STAT(allocs),
-	ND_STAT(frees),
-	ND_STAT(deferred_frees),
-	ND_STAT(failures),
-	ND_STAT(bad_calls),
-	ND_STAT(flushes),
-	ND_STAT(flush_cpus),
-	ND_STAT(splits_2m),
-	ND_STAT(splits_1g),
+	{ ND_STAT_ATTR(live_allocs), &nd_stats.live_allocs },
+	{ ND_STAT_ATTR(live_pages), &nd_stats.live_pages },
+	{ ND_STAT_ATTR(allocs), &nd_stats.allocs },
+	{ ND_STAT_ATTR(frees), &nd_stats.frees },
+	{ ND_STAT_ATTR(deferred_frees), &nd_stats.deferred_frees },
+	{ ND_STAT_ATTR(failures), &nd_stats.failures },
+	{ ND_STAT_ATTR(bad_calls), &nd_stats.bad_calls },
+	{ ND_STAT_ATTR(flushes), &nd_stats.flushes },
+	{ ND_STAT_ATTR(flush_cpus), &nd_stats.flush_cpus },
+	{ ND_STAT_ATTR(splits_2m), &nd_stats.splits_2m },
+	{ ND_STAT_ATTR(splits_1g), &nd_stats.splits_1g },
 };
 
 static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) + 1];

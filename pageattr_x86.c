@@ -133,14 +133,14 @@ static int nd_make_4k(unsigned long va, bool *split)
 	for (;;) {
 		kpte = lookup_address(va, &level);
 		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
-			pr_err("direct map of %px is not a present writable entry\n",
+			pr_err("direct map of %p is not a present writable entry\n",
 			       (void *)va);
 			return -EFAULT;
 		}
 		if (level == PG_LEVEL_4K)
 			return 0;
 		if (level != PG_LEVEL_2M && level != PG_LEVEL_1G) {
-			pr_err("direct map of %px has an unknown level %u\n",
+			pr_err("direct map of %p has an unknown level %u\n",
 			       (void *)va, level);
 			return -EFAULT;
 		}
@@ -197,7 +197,7 @@ void nd_pageattr_restore(struct nd_area *area)
 			continue;
 		if (!pte_same(*kpte, nd_pageattr_hidden_pte(area->orig[i],
 							    area->prot)))
-			pr_err("direct map of %px was changed by someone else: %lx\n",
+			pr_err("direct map of %p was changed by someone else: %lx\n",
 			       (void *)va, (unsigned long)pte_val(*kpte));
 		set_pte_atomic(kpte, area->orig[i]);
 	}
