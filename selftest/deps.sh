@@ -11,7 +11,7 @@ set -euo pipefail
 
 PACKAGES=(
 	make gcc-12 libelf-dev # kbuild of Debian's headers (CC=gcc-12)
-	dwarves                # pahole: BTF for 6.12 modules
+	pahole                 # BTF for 6.12 modules
 	sparse                 # C=1 checks
 	perl                   # checkpatch.pl
 	qemu-system-x86        # the guest

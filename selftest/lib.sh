@@ -75,7 +75,7 @@ nd_fetch_deb() {
 		mkdir -p "$ND_CACHE/deb"
 		tmp=$(mktemp -d "$ND_CACHE/deb/.dl.XXXXXX")
 		# Sandbox user root: the cache is not readable by _apt.
-		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >&2); then
+		if ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2); then
 			rm -rf "$tmp"
 			return 1
 		fi
