@@ -27,7 +27,7 @@ main() {
 	done
 	((${#missing[@]})) || return 0
 	[[ $(id -u) == 0 ]] || nd_die "missing packages (${missing[*]}); run as root"
-	nd_apt_update
+	nd_apt_update || nd_die "cannot install ${missing[*]}"
 	nd_log "installing ${missing[*]}"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 		"${missing[@]}" >&2

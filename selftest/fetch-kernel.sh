@@ -77,7 +77,7 @@ main() {
 		# A download can fail when the lists name a version the mirror
 		# dropped already: refresh them once and try again.
 		if ! extract "$root.partial"; then
-			nd_apt_update
+			nd_apt_update || nd_die "cannot fetch the $series kernel"
 			resolve "$series" || nd_die "cannot resolve the $series kernel packages"
 			root=$ND_CACHE/kernels/$series/${KREL}_$VERSION
 			extract "$root.partial" || nd_die "cannot fetch the $series kernel"

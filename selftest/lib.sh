@@ -33,17 +33,18 @@ ND_APT_MAX_AGE_MIN=${ND_APT_MAX_AGE_MIN:-360}
 nd_apt_update() {
 	[[ ${ND_APT_UPDATED:-} == 1 ]] && return 0
 	nd_log "apt-get update"
-	apt-get update -qq >&2 || nd_die "apt-get update failed"
+	apt-get update -qq >&2 || { nd_log "apt-get update failed"; return 1; }
 	mkdir -p "$ND_CACHE"
 	touch "$ND_CACHE/apt-updated"
 	export ND_APT_UPDATED=1
 }
 
 # Refresh the lists only when they are stale, so a warm run stays offline.
+# If the refresh fails the old lists still name a kernel that may be cached.
 nd_apt_update_if_stale() {
 	local stamp=$ND_CACHE/apt-updated
 	if [[ -z $(find "$stamp" -mmin "-$ND_APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
-		nd_apt_update
+		nd_apt_update || nd_log "going on with the package lists as they are"
 	fi
 }
 
