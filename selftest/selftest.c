@@ -291,24 +291,26 @@ out:
  * A 2M-aligned block whose direct map is a leaf of @level, or NULL.  Large
  * leaves left after boot may sit anywhere (under QEMU, 1G ones only in the
  * DMA32 zone, whose free blocks are handed out from the bottom), so this
- * tries DMA32 then the other zones, holding up to half of RAM in blocks it
- * does not want before it finds one.
+ * takes DMA32 blocks until that zone runs dry, then any other, holding up
+ * to half of RAM in blocks it does not want before it finds one.
  */
 static struct page *nd_find_block(unsigned int level)
 {
-	unsigned long i, tries = totalram_pages() >> (ND_BLOCK_ORDER + 1);
+	unsigned long budget = totalram_pages() >> (ND_BLOCK_ORDER + 1);
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY | __GFP_DMA32;
 	struct page *found = NULL, *b, *next;
 	unsigned int cur;
 	LIST_HEAD(tried);
-	gfp_t gfp;
 
-	for (i = 0; i < tries && !found; i++) {
-		gfp = GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY;
-		if (i < tries / 2)
-			gfp |= __GFP_DMA32;
+	while (budget && !found) {
 		b = alloc_pages(gfp, ND_BLOCK_ORDER);
-		if (!b)
+		if (!b) {
+			if (!(gfp & __GFP_DMA32))
+				break;
+			gfp &= ~__GFP_DMA32;
 			continue;
+		}
+		budget--;
 		if (lookup_address((unsigned long)page_address(b), &cur) &&
 		    cur == level)
 			found = b;

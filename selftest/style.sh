@@ -52,13 +52,21 @@ sources() {
 }
 
 main() {
-	local -a files
-	local out count
+	local -a files ignore
+	local out count f
 	fetch_checkpatch
 	mapfile -t files < <(sources)
 	((${#files[@]})) || { echo "style: no C sources found"; exit 1; }
 	cd "$ND_ROOT"
-	out=$(perl "$CHECKPATCH" --strict --no-tree --color=never -f "${files[@]}" 2>&1) || true
+	# The test modes print raw addresses (%px) on purpose, so a kernel
+	# fault report can be matched to them; nothing else may.
+	out=$(
+		for f in "${files[@]}"; do
+			ignore=()
+			[[ $f == selftest/* ]] && ignore=(--ignore VSPRINTF_SPECIFIER_PX)
+			perl "$CHECKPATCH" --strict --no-tree --color=never "${ignore[@]}" -f "$f" 2>&1 || true
+		done
+	)
 	printf '%s\n' "$out"
 	count=$(grep -cE '^(ERROR|WARNING|CHECK):' <<<"$out" || true)
 	if ((count)); then
