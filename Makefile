@@ -10,7 +10,7 @@ BUILD ?= $(CURDIR)
 ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h \
 	   pageattr_x86.c tlbflush.c $(wildcard selftest/*.c selftest/*.h)
 
-.PHONY: all module debug clean check demo style install-deps
+.PHONY: all module debug clean check demo bench style
 
 all: module
 
@@ -35,6 +35,10 @@ check:
 # Boot a VM and show a hidden page faulting through __va.
 demo:
 	bash selftest/demo.sh
+
+# Boot VMs and measure what hiding costs; writes bench/results.md.
+bench:
+	bash selftest/bench.sh
 
 style:
 	bash selftest/style.sh

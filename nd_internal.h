@@ -71,4 +71,7 @@ int nd_selftest_run(const char *mode, bool need_1g);
 int nd_demo_run(void);
 int nd_crash_run(void);
 
+/* selftest/bench.c */
+int nd_bench_run(int mode);
+
 #endif /* _ND_INTERNAL_H */

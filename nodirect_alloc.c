@@ -33,6 +33,10 @@ static bool demo;
 module_param(demo, bool, 0);
 MODULE_PARM_DESC(demo, "show a hidden page at load and keep it until unload");
 
+static int bench;
+module_param(bench, int, 0);
+MODULE_PARM_DESC(bench, "run the benchmark at load (see selftest/bench.c)");
+
 /* What callers may ask of the page allocator; all of it can sleep. */
 #define ND_GFP_ALLOWED	(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT)
@@ -376,6 +380,11 @@ static int __init nd_init(void)
 	}
 	if (demo) {
 		ret = nd_demo_run();
+		if (ret)
+			goto err;
+	}
+	if (bench) {
+		ret = nd_bench_run(bench);
 		if (ret)
 			goto err;
 	}
