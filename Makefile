@@ -10,7 +10,7 @@ BUILD ?= $(CURDIR)
 ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h \
 	   pageattr_x86.c tlbflush.c $(wildcard selftest/*.c selftest/*.h)
 
-.PHONY: all module debug clean check demo bench style
+.PHONY: all module debug clean check demo bench style deb dkms-install dkms-remove
 
 all: module
 
@@ -42,3 +42,30 @@ bench:
 
 style:
 	bash selftest/style.sh
+
+# The Debian package (nodirect-alloc-dkms_<version>_all.deb, in build/deb/),
+# built from a copy of the sources so the tree stays clean. Its version is
+# the one in dkms.conf; the changelog is written here from it.
+ND_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	cp -r --parents $(ND_SRCS) debian $(DEB_DIR)/src/
+	printf '%s\n' 'nodirect-alloc ($(ND_VERSION)) unstable; urgency=medium' '' \
+	  '  * Built from the nodirect_alloc source tree.' '' \
+	  " -- nodirect_alloc developers <nodirect-alloc@localhost>  $$(date -R)" \
+	  >$(DEB_DIR)/src/debian/changelog
+	cd $(DEB_DIR)/src && dpkg-buildpackage -b -us -uc -tc >../build.log 2>&1 || \
+	  { tail -n 20 ../build.log; exit 1; }
+	@ls $(DEB_DIR)/nodirect-alloc-dkms_$(ND_VERSION)_all.deb
+
+# Install the source into DKMS on this machine and build it for the
+# running kernel (what the package's postinst does), or take it out again.
+dkms-install:
+	mkdir -p /usr/src/nodirect_alloc-$(ND_VERSION)
+	cp --parents $(ND_SRCS) /usr/src/nodirect_alloc-$(ND_VERSION)/
+	dkms install nodirect_alloc/$(ND_VERSION)
+
+dkms-remove:
+	dkms remove nodirect_alloc/$(ND_VERSION) --all
+	rm -rf /usr/src/nodirect_alloc-$(ND_VERSION)
