@@ -48,7 +48,20 @@ struct nd_stats {
 
 extern struct nd_stats nd_stats;
 
+/* Places where a test can make the next pass fail. */
+enum nd_fail_site {
+	ND_FAIL_PAGE,		/* one page of an allocation */
+	ND_FAIL_MAP,		/* vmap() of the pages */
+	ND_FAIL_META,		/* the area's own bookkeeping */
+	ND_FAIL_SPLIT,		/* a table for splitting a large leaf */
+	ND_FAIL_HIDE,		/* writing one page's hidden entry */
+	ND_FAIL_NR,
+};
+
 /* nodirect_alloc.c */
+void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
+bool nd_fail(enum nd_fail_site site);
+void *nd_map_pages(unsigned long size, gfp_t gfp);
 struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 			     enum nd_prot prot);
 void nd_area_unhide(struct nd_area *area);
@@ -70,6 +83,7 @@ int nd_selftest_run(const char *mode, bool need_1g);
 /* selftest/demo.c */
 int nd_demo_run(void);
 int nd_crash_run(void);
+int nd_hold_run(void);
 
 /* selftest/bench.c */
 int nd_bench_run(int mode);

@@ -9,6 +9,7 @@
 
 #include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/suspend.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -22,7 +23,7 @@
 static char *selftest;
 module_param(selftest, charp, 0);
 MODULE_PARM_DESC(selftest,
-		 "run the selftest at load (1), or read a hidden page through __va to show the oops (crash)");
+		 "run the selftest at load (1), read a hidden page through __va to show the oops (crash), or keep one secret allocation live for outside probes (hold)");
 
 static bool selftest_need_1g;
 module_param(selftest_need_1g, bool, 0);
@@ -69,6 +70,77 @@ void nd_deferred_flush(void)
 	flush_work(&nd_free_work);
 }
 
+/* Countdown per site: the call that brings it to zero fails. */
+static atomic_t nd_fail_countdown[ND_FAIL_NR];
+
+/**
+ * nd_fail_arm() - make the @nth next pass through @site fail
+ * @site: where.
+ * @nth: 1 for the next pass, 0 to disarm.
+ */
+void nd_fail_arm(enum nd_fail_site site, unsigned int nth)
+{
+	atomic_set(&nd_fail_countdown[site], nth);
+}
+
+/**
+ * nd_fail() - whether this pass through @site is to fail
+ * @site: where.
+ *
+ * Return: true once, when the countdown armed by nd_fail_arm() runs out.
+ */
+bool nd_fail(enum nd_fail_site site)
+{
+	return atomic_read(&nd_fail_countdown[site]) > 0 &&
+	       atomic_dec_and_test(&nd_fail_countdown[site]);
+}
+
+/**
+ * nd_map_pages() - allocate pages and map them where kcore will not look
+ * @size: bytes, at least 1.
+ * @gfp: for the pages.
+ *
+ * Like vmalloc(), but mapped with vmap(VM_IOREMAP): vread(), and so
+ * /proc/kcore, reads such an area as a hole, where for a vmalloc area it
+ * copies through the direct map (an oops on 6.1, a read that retries for
+ * ever on 6.12, once the pages are hidden).  VM_MAP_PUT_PAGES hands the
+ * pages to the area, so vfree() frees them as for any vmalloc area.
+ *
+ * Context: Process context, may sleep.
+ * Return: the address, or NULL.
+ */
+void *nd_map_pages(unsigned long size, gfp_t gfp)
+{
+	unsigned int i, nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct page **pages;
+	void *addr = NULL;
+
+	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+
+	alloc_pages_bulk_array(gfp, nr_pages, pages);
+	for (i = 0; i < nr_pages; i++) {
+		if (nd_fail(ND_FAIL_PAGE))
+			goto fail;
+		if (!pages[i])
+			pages[i] = alloc_page(gfp);
+		if (!pages[i])
+			goto fail;
+	}
+	if (!nd_fail(ND_FAIL_MAP))
+		addr = vmap(pages, nr_pages, VM_IOREMAP | VM_MAP_PUT_PAGES,
+			    PAGE_KERNEL);
+	if (addr)
+		return addr;
+fail:
+	for (i = 0; i < nr_pages; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	kvfree(pages);
+	return NULL;
+}
+
 /**
  * nd_area_hide() - take the pages of an existing mapping out of the direct map
  * @addr: a vmalloc or vmap address.
@@ -84,7 +156,8 @@ struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 	struct nd_area *area;
 	int ret;
 
-	area = kvzalloc(struct_size(area, orig, nr_pages), GFP_KERNEL);
+	area = nd_fail(ND_FAIL_META) ? NULL :
+	       kvzalloc(struct_size(area, orig, nr_pages), GFP_KERNEL);
 	if (!area)
 		return ERR_PTR(-ENOMEM);
 	area->addr = addr;
@@ -134,8 +207,9 @@ static struct nd_area *nd_registry_find(const void *addr)
 }
 
 /**
- * nd_adopt() - hide the pages of a fresh vmalloc area and register it
- * @addr: from vmalloc(); still the caller's to free if this fails.
+ * nd_adopt() - hide the pages of a fresh mapping and register it
+ * @addr: from nd_map_pages() or vmalloc(); still the caller's to free if
+ *        this fails.
  * @size: bytes allocated at @addr.
  * @prot: how to hide the pages.
  *
@@ -215,7 +289,7 @@ static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 		return NULL;
 	}
 
-	addr = __vmalloc(size, gfp);
+	addr = nd_map_pages(size, gfp);
 	if (addr) {
 		if (nd_adopt(addr, size, prot))
 			return addr;
@@ -303,6 +377,26 @@ static unsigned long nd_release_all(void)
 	return n;
 }
 
+/*
+ * Hibernation would copy the hidden pages into the image, which lands on
+ * disk: refuse it while anything is live, as secretmem does.
+ */
+static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
+			void *data)
+{
+	long live = atomic_long_read(&nd_stats.live_allocs);
+
+	if (action != PM_HIBERNATION_PREPARE || !live)
+		return NOTIFY_DONE;
+	pr_warn("refusing hibernation: %ld allocations are live and the image would hold them\n",
+		live);
+	return notifier_from_errno(-EBUSY);
+}
+
+static struct notifier_block nd_pm_nb = {
+	.notifier_call = nd_pm_notify,
+};
+
 /* Read-only counters in /sys/kernel/nodirect_alloc/. */
 struct nd_stat_attr {
 	struct kobj_attribute attr;
@@ -373,6 +467,10 @@ static int __init nd_init(void)
 	if (ret)
 		return ret;
 
+	ret = register_pm_notifier(&nd_pm_nb);
+	if (ret)
+		goto err_sysfs;
+
 	if (selftest && strcmp(selftest, "0")) {
 		ret = nd_selftest_run(selftest, selftest_need_1g);
 		if (ret)
@@ -395,6 +493,8 @@ err:
 	if (left)
 		pr_err("selftest left %lu allocations live; restored and freed them\n",
 		       left);
+	unregister_pm_notifier(&nd_pm_nb);
+err_sysfs:
 	nd_sysfs_exit();
 	return ret;
 }
@@ -408,6 +508,7 @@ static void __exit nd_exit(void)
 	if (left)
 		pr_warn("unloading with %lu allocations live: wiped, restored to the direct map and freed\n",
 			left);
+	unregister_pm_notifier(&nd_pm_nb);
 	nd_sysfs_exit();
 }
 

@@ -76,7 +76,7 @@ static int nd_split_leaf(unsigned long va, pte_t *kpte, unsigned int level)
 	pte_t *entries;
 	pgprot_t prot;
 
-	table = alloc_page(GFP_KERNEL);
+	table = nd_fail(ND_FAIL_SPLIT) ? NULL : alloc_page(GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
 	entries = page_address(table);
@@ -238,7 +238,9 @@ int nd_pageattr_hide(struct nd_area *area)
 	for (i = 0; i < area->nr_pages; i++) {
 		va = nd_area_page_va(area, i);
 		kpte = lookup_address(va, &level);
-		if (WARN_ON_ONCE(!kpte || level != PG_LEVEL_4K)) {
+		if (nd_fail(ND_FAIL_HIDE) ||
+		    WARN_ON_ONCE(!kpte || level != PG_LEVEL_4K)) {
+			/* Nothing flushed yet: restoring needs no flush. */
 			nd_pageattr_restore(area);
 			return -EFAULT;
 		}

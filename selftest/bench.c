@@ -41,6 +41,7 @@ static const struct nd_bench_size {
 } nd_bench_sizes[] = {
 	{ 1, 200, 5 },
 	{ 16, 200, 5 },
+	{ 64, 100, 0 },
 	{ 256, 40, 3 },
 	/* A per-page pair costs ~0.5 s at this size on 4 TCG vCPUs. */
 	{ 4096, 6, 0 },

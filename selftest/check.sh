@@ -8,7 +8,8 @@
 # boot verdict is one test. Logs: build/logs/. Ends with "N passed, N failed"
 # and fails if any test failed.
 #
-# ND_KERNELS="6.12" limits the kernels; ND_CACHE moves the download cache.
+# ND_KERNELS="6.12" limits the kernels, ND_ONLY=REGEX the boots; ND_CACHE
+# moves the download cache.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -24,6 +25,7 @@ BOOTS=(
 	"smp2-512M selftest 2 512M - -"
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
+	"smp2-512M hazards 2 512M - -"
 )
 
 # not_run SERIES REASON: count every test of a kernel as failed, so a broken
@@ -105,6 +107,8 @@ kernel_tests() {
 	fi
 	for boot in "${BOOTS[@]}"; do
 		read -r name mode smp mem append args <<<"$boot"
+		# ND_ONLY=REGEX: only the boots whose name/mode match (development).
+		[[ -n ${ND_ONLY:-} && ! $name/$mode =~ $ND_ONLY ]] && continue
 		[[ $append == - ]] && append=
 		append=${append//,/ }
 		[[ $args == - ]] && args=

@@ -3,6 +3,8 @@
  * Showing it to a person: demo=1 narrates one allocation's life, and
  * selftest=crash reads a hidden page through __va with no safety net, so
  * the kernel's own page-fault report is the proof (as LKDTM does).
+ * selftest=hold keeps a secret live for probes from user space (kcore,
+ * hibernation).
  */
 
 #include <linux/cpu.h>
@@ -137,4 +139,24 @@ int nd_crash_run(void)
 	       READ_ONCE(*va));
 	nd_vfree(p);
 	return -EIO;
+}
+
+/**
+ * nd_hold_run() - keep one secret allocation live until rmmod
+ *
+ * Prints its address and the secret, so a probe from user space can look
+ * for it (through /proc/kcore, say) and must not find it.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int nd_hold_run(void)
+{
+	char *p = nd_vzalloc(PAGE_SIZE);
+
+	if (!p)
+		return -ENOMEM;
+	strscpy(p, nd_secret, PAGE_SIZE);
+	pr_info("hold: live allocation at %px, %lu bytes, holding \"%s\"\n",
+		p, PAGE_SIZE, nd_secret);
+	return 0;
 }

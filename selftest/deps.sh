@@ -17,7 +17,10 @@ PACKAGES=(
 	qemu-system-x86        # the guest
 	busybox-static         # the guest's userland
 	cpio gzip              # initramfs
+	libc6-dev              # static guest probes (kcore_read)
 	xz-utils kmod          # .deb and kernel payloads
+	debootstrap e2fsprogs  # the DKMS tier: Debian root, disk images
+	debhelper dh-dkms      # make deb
 )
 
 main() {

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|crash|demo   what to do with /nodirect_alloc.ko
+#   nd.mode=selftest|crash|demo|hazards
+#                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
 # The console (ttyS0) shows everything; the one line the host trusts,
@@ -78,6 +79,64 @@ crash)
 	;;
 demo)
 	insmod "$MODULE" demo=1 $args || verdict FAIL "insmod demo=1 failed"
+	show_counters
+	unload_and_judge
+	;;
+bench-smoke)
+	# A few pairs of each contender; the module's KTAP checks the flush
+	# counts only, never a time.
+	insmod "$MODULE" bench=2 $args || verdict FAIL "insmod bench=2 failed"
+	show_counters
+	unload_and_judge
+	;;
+bench)
+	# memfd_secret first, keeping its cold ballast while the module runs,
+	# so that the module's cold phase finds fresh pages too.
+	/memfd_secret_bench --ready /tmp/memfd.ready &
+	holder=$!
+	while [ ! -e /tmp/memfd.ready ] && kill -0 "$holder" 2>/dev/null; do
+		sleep 1
+	done
+	memfd=ok
+	if [ ! -e /tmp/memfd.ready ]; then
+		wait "$holder"
+		memfd="exit $?"
+	fi
+	insmod "$MODULE" bench=1 $args || verdict FAIL "insmod bench=1 failed"
+	[ "$memfd" = ok ] || verdict FAIL "memfd_secret_bench failed ($memfd)"
+	kill "$holder"
+	show_counters
+	unload_and_judge
+	;;
+hazards)
+	# A live secret, then the ways code outside the module could copy it
+	# out: /proc/kcore, and a hibernation image.
+	insmod "$MODULE" selftest=hold $args || verdict FAIL "insmod selftest=hold failed"
+	addr=$(dmesg | sed -n 's/.*nodirect_alloc: hold: live allocation at \([0-9a-f]*\),.*/\1/p' | head -n1)
+	secret=$(dmesg | sed -n 's/.*nodirect_alloc: hold: .*holding "\(.*\)"$/\1/p' | head -n1)
+	[ -n "$addr" ] && [ -n "$secret" ] || verdict FAIL "no held allocation in the log"
+	# Positive control: kcore reads and finds the kernel's own banner.
+	banner=$(grep -m1 ' linux_banner$' /proc/kallsyms | cut -d' ' -f1)
+	timeout 30 kcore_read "$banner" 64 "Linux version"
+	[ $? -eq 3 ] || verdict FAIL "kcore control: linux_banner at $banner not readable"
+	timeout 30 kcore_read "$addr" 4096 "$secret"
+	rc=$?
+	case $rc in
+	0) echo "ND-HAZARD: kcore read of $addr returned, without the secret" ;;
+	3) verdict FAIL "kcore read of $addr gave the secret away" ;;
+	124 | 143) verdict FAIL "kcore read of $addr hung" ;;
+	*) verdict FAIL "kcore read of $addr failed ($rc)" ;;
+	esac
+	# Hibernation is refused before any task is frozen.
+	if echo disk >/sys/power/state; then
+		verdict FAIL "hibernation went ahead with an allocation live"
+	fi
+	dmesg | grep -q 'nodirect_alloc: refusing hibernation' ||
+		verdict FAIL "hibernation failed, but not by our refusal"
+	if dmesg | grep -q 'Freezing user space'; then
+		verdict FAIL "hibernation froze tasks before it was refused"
+	fi
+	echo "ND-HAZARD: hibernation refused"
 	show_counters
 	unload_and_judge
 	;;

@@ -162,12 +162,16 @@ nd_diagnostics() {
 	grep -Ei '(^|: )(warning|error):' "$1" || true
 }
 
-# nd_initramfs OUT MODULE [EXTRA...]: the guest image with /init and the module.
+# nd_initramfs OUT MODULE [EXTRA...]: the guest image with /init, the module
+# and the guest's own probes (static, so the busybox image needs no libc).
 nd_initramfs() {
-	local out=$1 ko=$2
+	local out=$1 ko=$2 tools=$ND_ROOT/build/guest
 	shift 2
+	mkdir -p "$tools"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$tools/kcore_read" \
+		"$ND_ROOT/selftest/kcore_read.c" || return
 	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
-		"$ko=/nodirect_alloc.ko" "$@"
+		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" "$@"
 }
 
 # --- boots -----------------------------------------------------------------

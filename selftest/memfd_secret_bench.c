@@ -40,7 +40,8 @@
 static const struct {
 	unsigned int pages, iters, smoke_iters;
 } sizes[] = {
-	{ 1, 200, 5 }, { 16, 200, 5 }, { 256, 40, 3 }, { 4096, 6, 0 },
+	{ 1, 200, 5 }, { 16, 200, 5 }, { 64, 100, 0 }, { 256, 40, 3 },
+	{ 4096, 6, 0 },
 };
 
 static unsigned int ncpus;

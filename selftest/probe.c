@@ -8,7 +8,9 @@
  */
 
 #include <linux/cpu.h>
+#include <linux/kfence.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
@@ -166,5 +168,75 @@ bool nd_probe_pte_is(unsigned long va, pte_t want, const char *what)
 	pr_err("    # %s: direct map of %px is %llx at level %u, want %llx at 4K\n",
 	       what, (void *)va, kpte ? (u64)pte_val(*kpte) : 0, level,
 	       (u64)pte_val(want));
+	return false;
+}
+
+static unsigned long nd_level_size(unsigned int level)
+{
+	switch (level) {
+	case PG_LEVEL_4K:
+		return PAGE_SIZE;
+	case PG_LEVEL_2M:
+		return PMD_SIZE;
+	case PG_LEVEL_1G:
+		return PUD_SIZE;
+	case PG_LEVEL_512G:
+		return P4D_SIZE;
+	default:
+		return PGDIR_SIZE;
+	}
+}
+
+/**
+ * nd_probe_sweep() - count the direct map's 4K entries that look hidden
+ * @sweep: the counts.
+ *
+ * Walks [PAGE_OFFSET, high_memory) a leaf (or a hole) at a time.  KFENCE
+ * unmaps its own guard pages there, so its pool is left out.
+ *
+ * Context: Process context, may sleep.
+ */
+void nd_probe_sweep(struct nd_sweep *sweep)
+{
+	unsigned long va = PAGE_OFFSET, end = (unsigned long)high_memory;
+	unsigned long size, n = 0;
+	unsigned int level;
+	pte_t *kpte;
+
+	memset(sweep, 0, sizeof(*sweep));
+	while (va < end) {
+		kpte = lookup_address(va, &level);
+		size = nd_level_size(level);
+		if (kpte && level == PG_LEVEL_4K && !pte_none(*kpte) &&
+		    !is_kfence_address((void *)va)) {
+			if (!pte_present(*kpte))
+				sweep->not_present++;
+			else if (!pte_write(*kpte))
+				sweep->read_only++;
+		}
+		va = ALIGN_DOWN(va, size) + size;
+		if (!(++n & 4095))
+			cond_resched();
+	}
+}
+
+/**
+ * nd_probe_sweep_same() - check the direct map looks as it did
+ * @before: an earlier nd_probe_sweep().
+ * @what: names the check in the failure message.
+ *
+ * Return: true if as many entries look hidden as before.
+ */
+bool nd_probe_sweep_same(const struct nd_sweep *before, const char *what)
+{
+	struct nd_sweep now;
+
+	nd_probe_sweep(&now);
+	if (now.not_present == before->not_present &&
+	    now.read_only == before->read_only)
+		return true;
+	pr_err("    # %s: direct map has %lu not-present and %lu read-only 4K entries, was %lu and %lu\n",
+	       what, now.not_present, now.read_only, before->not_present,
+	       before->read_only);
 	return false;
 }

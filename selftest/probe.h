@@ -28,11 +28,19 @@ struct nd_probe {
 	bool bad_data;
 };
 
+/* Direct-map 4K entries that look hidden, across the whole direct map. */
+struct nd_sweep {
+	unsigned long not_present;	/* not present, yet not empty */
+	unsigned long read_only;	/* present, not writable */
+};
+
 int nd_probe_read(const void *va, u64 *val);
 int nd_probe_write(void *va, u8 val);
 bool nd_probe_all_cpus(struct nd_probe *probe, const char *what);
 unsigned long *nd_probe_area_vas(const void *addr, unsigned int nr_pages);
 pte_t nd_probe_expected_pte(unsigned long va);
 bool nd_probe_pte_is(unsigned long va, pte_t want, const char *what);
+void nd_probe_sweep(struct nd_sweep *sweep);
+bool nd_probe_sweep_same(const struct nd_sweep *before, const char *what);
 
 #endif /* _ND_SELFTEST_PROBE_H */

@@ -8,6 +8,7 @@
 
 #include <linux/irq_work.h>
 #include <linux/mm.h>
+#include <linux/vmstat.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
 #include <linux/spinlock.h>
@@ -29,6 +30,9 @@ enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
 })
 
 #define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define ND_SWEEP_PAGES	8
+#define ND_LEAK_TRIES	200
+#define ND_LEAK_PAGES	64
 
 static const char *nd_skip_reason;
 static bool nd_need_1g;
@@ -108,7 +112,7 @@ bad:
 }
 
 /*
- * Hide @size bytes of fresh vmalloc memory the way nd_vmalloc_prot() does,
+ * Hide @size bytes of fresh memory the way nd_vmalloc_prot() does, but
  * after loading every CPU's TLB with the entries about to go stale, and
  * check every promise from allocation to nd_vfree().
  */
@@ -123,7 +127,7 @@ static int nd_check_area(unsigned long size, enum nd_prot prot)
 	int nflush;
 	u8 *p;
 
-	p = vmalloc(size);
+	p = nd_map_pages(size, GFP_KERNEL);
 	va = p ? nd_probe_area_vas(p, nr_pages) : NULL;
 	want = kvmalloc_array(nr_pages, sizeof(*want), GFP_KERNEL);
 	if (nd_test(p && va && want, "no memory for %lu bytes", size)) {
@@ -366,7 +370,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	unsigned long base, leaf_va, *va = NULL;
 	struct nd_probe probe = { .nr_pages = PTRS_PER_PTE };
 	struct nd_area *area = NULL;
-	struct nd_counts c0, c1;
+	struct nd_counts c0, c1, c2;
 	bool failed = false;
 	pte_t *want = NULL;
 	struct page *block;
@@ -406,21 +410,38 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	failed |= nd_test(nd_probe_all_cpus(&probe, "block before"),
 			  "block unreadable before hiding");
 
+	/*
+	 * The last split table cannot be had: the call fails, the pages stay
+	 * readable, and only the splits already made remain.
+	 */
 	nd_counts_read(&c0);
+	nd_fail_arm(ND_FAIL_SPLIT, level == PG_LEVEL_1G ? 2 : 1);
 	area = nd_area_hide(vm, nr, prot);
+	nd_fail_arm(ND_FAIL_SPLIT, 0);
+	if (nd_test(PTR_ERR(area) == -ENOMEM, "failed split gave %ld",
+		    PTR_ERR(area))) {
+		failed = true;
+		if (!IS_ERR(area))
+			nd_area_unhide(area);
+	}
+	failed |= nd_test(nd_probe_all_cpus(&probe, "after a failed split"),
+			  "block unreadable after a failed split");
+
 	nd_counts_read(&c1);
+	area = nd_area_hide(vm, nr, prot);
+	nd_counts_read(&c2);
 	if (nd_test(!IS_ERR(area), "nd_area_hide: %ld", PTR_ERR(area))) {
 		area = NULL;
 		failed = true;
 		goto out;
 	}
-	failed |= nd_test(c1.splits_2m - c0.splits_2m == 1 &&
-			  c1.splits_1g - c0.splits_1g == (level == PG_LEVEL_1G),
-			  "splits: %ld 2M, %ld 1G", c1.splits_2m - c0.splits_2m,
-			  c1.splits_1g - c0.splits_1g);
-	failed |= nd_test(c1.flushes - c0.flushes ==
+	failed |= nd_test(c2.splits_2m - c0.splits_2m == 1 &&
+			  c2.splits_1g - c0.splits_1g == (level == PG_LEVEL_1G),
+			  "splits: %ld 2M, %ld 1G", c2.splits_2m - c0.splits_2m,
+			  c2.splits_1g - c0.splits_1g);
+	failed |= nd_test(c2.flushes - c1.flushes ==
 			  (prot == ND_READ_ONLY ? 2 : 1),
-			  "%ld flushes", c1.flushes - c0.flushes);
+			  "%ld flushes", c2.flushes - c1.flushes);
 
 	for (j = 0, i = 0, n = 0; j < PTRS_PER_PTE; j++) {
 		if (i < nr && j == nd_split_hide[i]) {
@@ -563,6 +584,86 @@ out:
 	return failed ? ND_FAIL : ND_PASS;
 }
 
+static const char * const nd_fail_names[ND_FAIL_NR] = {
+	[ND_FAIL_PAGE] = "page", [ND_FAIL_MAP] = "map", [ND_FAIL_META] = "meta",
+	[ND_FAIL_SPLIT] = "split", [ND_FAIL_HIDE] = "hide",
+};
+
+/*
+ * Make each step of nd_vmalloc_prot() fail in turn, for every pass through
+ * it: each failure returns NULL, is counted, and leaves nothing live and no
+ * entry of the direct map hidden.  (Split failures need a fresh large leaf,
+ * so the split cases inject those.)
+ */
+static int nd_test_fault_sweep(void)
+{
+	unsigned int site, nth, injected = 0;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	struct nd_sweep s0;
+	enum nd_prot prot;
+	void *p;
+
+	for (site = 0; site < ND_FAIL_NR; site++) {
+		if (site == ND_FAIL_SPLIT)
+			continue;
+		for (nth = 1; nth <= 2 * ND_SWEEP_PAGES; nth++) {
+			prot = nth & 1 ? ND_NOT_PRESENT : ND_READ_ONLY;
+			nd_probe_sweep(&s0);
+			nd_counts_read(&c0);
+			nd_fail_arm(site, nth);
+			p = nd_vmalloc_prot(ND_SWEEP_PAGES * PAGE_SIZE,
+					    GFP_KERNEL | __GFP_NOWARN, prot);
+			nd_fail_arm(site, 0);
+			nd_counts_read(&c1);
+			if (p) {
+				nd_vfree(p);
+				break;
+			}
+			injected++;
+			failed |= nd_test(c1.failures == c0.failures + 1 &&
+					  c1.live_allocs == c0.live_allocs &&
+					  c1.live_pages == c0.live_pages,
+					  "%s #%u: %ld failures, %ld live",
+					  nd_fail_names[site], nth,
+					  c1.failures - c0.failures,
+					  c1.live_allocs - c0.live_allocs);
+			failed |= !nd_probe_sweep_same(&s0, nd_fail_names[site]);
+		}
+		failed |= nd_test(nth > 1 && nth <= 2 * ND_SWEEP_PAGES,
+				  "site %s: %u passes", nd_fail_names[site], nth);
+	}
+	pr_info("    # %u failures injected\n", injected);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/*
+ * Allocations that fail on their last page, many times over: no page may
+ * leak, so free memory ends where it started, give or take the noise of a
+ * running kernel (far below what a leak of every attempt would show).
+ */
+static int nd_test_fault_no_leak(void)
+{
+	long before, after, leak_if_any = ND_LEAK_TRIES * (ND_LEAK_PAGES - 1);
+	unsigned int i;
+	bool failed = false;
+
+	before = global_zone_page_state(NR_FREE_PAGES);
+	for (i = 0; i < ND_LEAK_TRIES; i++) {
+		nd_fail_arm(ND_FAIL_PAGE, ND_LEAK_PAGES);
+		failed |= nd_test(!nd_vmalloc_prot(ND_LEAK_PAGES * PAGE_SIZE,
+						   GFP_KERNEL | __GFP_NOWARN,
+						   ND_NOT_PRESENT),
+				  "allocation %u did not fail", i);
+		nd_fail_arm(ND_FAIL_PAGE, 0);
+	}
+	after = global_zone_page_state(NR_FREE_PAGES);
+	failed |= nd_test(before - after < leak_if_any / 8,
+			  "%ld fewer free pages after %u failed allocations",
+			  before - after, ND_LEAK_TRIES);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
 struct nd_irq_free {
 	struct irq_work work;
 	void *p;
@@ -642,6 +743,8 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "sizes_read_only", nd_test_sizes_ro },
 	{ "public_api", nd_test_public_api },
 	{ "bad_calls", nd_test_bad_calls },
+	{ "fault_sweep", nd_test_fault_sweep },
+	{ "fault_no_leak", nd_test_fault_no_leak },
 	{ "atomic_free", nd_test_atomic_free },
 };
 
@@ -649,11 +752,13 @@ static int nd_selftest_all(void)
 {
 	unsigned int i, pass = 0, fail = 0, skip = 0;
 	struct nd_counts start, end;
+	struct nd_sweep sweep;
 	int ret;
 
 	pr_info("KTAP version 1\n");
 	pr_info("1..%zu\n", ARRAY_SIZE(nd_selftests) + 1);
 	nd_counts_read(&start);
+	nd_probe_sweep(&sweep);
 	for (i = 0; i < ARRAY_SIZE(nd_selftests); i++) {
 		nd_skip_reason = NULL;
 		ret = nd_selftests[i].fn();
@@ -672,15 +777,14 @@ static int nd_selftest_all(void)
 		}
 	}
 
-	/* Nothing left behind by all of the above. */
+	/* Nothing left live or hidden by all of the above. */
 	nd_counts_read(&end);
 	if (!nd_test(end.live_allocs == start.live_allocs &&
 		     end.live_pages == start.live_pages &&
-		     end.failures == start.failures,
-		     "left %ld allocations, %ld pages live, %ld failures",
+		     nd_probe_sweep_same(&sweep, "after all cases"),
+		     "left %ld allocations, %ld pages live",
 		     end.live_allocs - start.live_allocs,
-		     end.live_pages - start.live_pages,
-		     end.failures - start.failures)) {
+		     end.live_pages - start.live_pages)) {
 		pass++;
 		pr_info("ok %u nothing_left_live\n", i + 1);
 	} else {
@@ -698,7 +802,8 @@ static int nd_selftest_all(void)
 
 /**
  * nd_selftest_run() - run what selftest= asks for
- * @mode: "1" or "y" for the selftest, "crash" for the unguarded read.
+ * @mode: "1" or "y" for the selftest, "crash" for the unguarded read,
+ *        "hold" for a live allocation to probe from outside.
  * @need_1g: a missing 1G leaf fails the 1G case instead of skipping it.
  *
  * Return: 0 if every case passed, -errno otherwise.
@@ -707,8 +812,10 @@ int nd_selftest_run(const char *mode, bool need_1g)
 {
 	if (!strcmp(mode, "crash"))
 		return nd_crash_run();
+	if (!strcmp(mode, "hold"))
+		return nd_hold_run();
 	if (strcmp(mode, "1") && strcmp(mode, "y")) {
-		pr_err("selftest=%s: want 1 or crash\n", mode);
+		pr_err("selftest=%s: want 1, crash or hold\n", mode);
 		return -EINVAL;
 	}
 	nd_need_1g = need_1g;

@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# dkms-guest.sh: the guest side of dkms-vm.sh, run at boot by the
+# nd-test.service unit of the Debian test VM from its second disk
+# (mounted at /mnt/nd with the package and nd_keystore.ko). The phase
+# comes from the kernel cmdline (nd.phase=install|reboot).
+#
+# Every check prints "ND-CHECK: PASS name" or "ND-CHECK: FAIL name: why"
+# to ttyS1, then one "ND-VERDICT: PASS" or "ND-VERDICT: FAIL ..." line;
+# the console gets the commands' output and, at the end, the kernel log
+# (the cmdline keeps the console quiet, so the module's KTAP comes from it).
+set -uo pipefail
+# Straight to the console: through the journal every line would carry a
+# prefix, and the host reads the kernel log out of it.
+exec </dev/null >/dev/console 2>&1
+
+DISK=/mnt/nd
+KREL=$(uname -r)
+KEYSTORE=/sys/kernel/nd_keystore
+FAILED=0
+# Taint bits that mean the kernel complained: W (warning) and D (died).
+TAINT_BAD=$(((1 << 9) | (1 << 7)))
+
+report() { echo "$*" >/dev/ttyS1; echo "$*"; }
+
+# check NAME CMD...: run CMD, report it as one test.
+check() {
+	local name=$1 out
+	shift
+	echo "+ $*"
+	if out=$("$@" 2>&1); then
+		[[ -n $out ]] && printf '%s\n' "$out"
+		report "ND-CHECK: PASS $name"
+	else
+		printf '%s\n' "$out"
+		FAILED=1
+		report "ND-CHECK: FAIL $name: $(tail -n1 <<<"$out")"
+	fi
+}
+
+# finish: the kernel log, the verdict, and power off (QEMU then exits).
+finish() {
+	local tainted
+	tainted=$(cat /proc/sys/kernel/tainted)
+	echo "ND-DMESG-BEGIN"
+	dmesg
+	echo "ND-DMESG-END"
+	if ((tainted & TAINT_BAD)); then
+		report "ND-VERDICT: FAIL tainted=$tainted (warning or oops)"
+	elif ((FAILED)); then
+		report "ND-VERDICT: FAIL some checks failed"
+	else
+		report "ND-VERDICT: PASS"
+	fi
+	sync
+	systemctl poweroff --no-block
+	exit 0
+}
+trap finish EXIT
+
+# --- the checks ------------------------------------------------------------
+
+fail() { echo "$*"; return 1; }
+
+dkms_installed() {
+	local line
+	line=$(dkms status nodirect_alloc)
+	echo "$line"
+	grep -q "^nodirect_alloc/.*, $KREL, x86_64: installed" <<<"$line" ||
+		fail "not installed for $KREL"
+}
+
+from_dkms_dir() {
+	local path
+	path=$(modinfo -n nodirect_alloc) || return 1
+	echo "$path"
+	[[ $path == /lib/modules/$KREL/updates/dkms/nodirect_alloc.ko* ]] ||
+		fail "modinfo finds $path"
+}
+
+loaded() { [[ -d /sys/module/$1 ]] || fail "$1 is not loaded"; }
+unloaded() { [[ ! -d /sys/module/$1 ]] || fail "$1 is still loaded"; }
+
+selftest() {
+	modprobe nodirect_alloc selftest=1 || return 1
+	modprobe -r nodirect_alloc
+}
+
+install_keystore() {
+	install -D -m 0644 "$DISK/nd_keystore.ko" "/lib/modules/$KREL/extra/nd_keystore.ko"
+	depmod -a
+}
+
+# depmod must have recorded the dependency on the DKMS-installed module.
+keystore_depends() {
+	local dep
+	dep=$(grep '^extra/nd_keystore.ko:' "/lib/modules/$KREL/modules.dep")
+	echo "$dep"
+	[[ $dep == "extra/nd_keystore.ko: updates/dkms/nodirect_alloc.ko"* ]] ||
+		fail "modules.dep: $dep"
+}
+
+# modprobe must pull nodirect_alloc in first, and it must hold the key.
+keystore_load() {
+	unloaded nodirect_alloc || return 1
+	modprobe nd_keystore || return 1
+	loaded nodirect_alloc || return 1
+	[[ -e /sys/module/nodirect_alloc/holders/nd_keystore ]] || fail "nd_keystore does not hold nodirect_alloc"
+	[[ $(cat /sys/kernel/nodirect_alloc/live_allocs) == 1 ]] || fail "live_allocs is not 1"
+}
+
+# SipHash-2-4 reference vector: key 00..0f, message 00..07.
+keystore_digest() {
+	local got
+	loaded nd_keystore || return 1
+	echo 000102030405060708090a0b0c0d0e0f >"$KEYSTORE/key" || return 1
+	printf '\000\001\002\003\004\005\006\007' >"$KEYSTORE/digest" || return 1
+	got=$(cat "$KEYSTORE/digest")
+	[[ $got == 93f5f5799a932462 ]] || fail "digest $got"
+}
+
+keystore_hidden() {
+	loaded nd_keystore || return 1
+	[[ $(cat "$KEYSTORE/hidden") == 1 ]] || fail "hidden is $(cat "$KEYSTORE/hidden")"
+}
+
+# A key that is not 32 hex digits is refused, and leaves the key wiped.
+keystore_refuses() {
+	local got
+	loaded nd_keystore || return 1
+	if echo nothex >"$KEYSTORE/key" 2>/dev/null; then
+		fail "accepted a bad key"
+		return
+	fi
+	echo hi >"$KEYSTORE/digest"
+	got=$(cat "$KEYSTORE/digest")
+	[[ $got == "$(keystore_zero_digest)" ]] || fail "key not wiped after a bad write: $got"
+}
+
+# The digest of "hi\n" under the all-zero key, from the module itself.
+keystore_zero_digest() {
+	echo wipe >"$KEYSTORE/key" && echo hi >"$KEYSTORE/digest" && cat "$KEYSTORE/digest"
+}
+
+# modprobe -r takes nodirect_alloc away too once nothing uses it.
+keystore_unload() {
+	modprobe -r nd_keystore || return 1
+	unloaded nd_keystore || return 1
+	unloaded nodirect_alloc || return 1
+	dmesg | grep 'nd_keystore: key wiped and freed' || fail "no 'key wiped' message"
+}
+
+pkg_install() {
+	cp "$DISK"/nodirect-alloc-dkms_*.deb /root/
+	apt-get install -y /root/nodirect-alloc-dkms_*.deb
+}
+
+pkg_remove() {
+	rm -f "/lib/modules/$KREL/extra/nd_keystore.ko"
+	modprobe nodirect_alloc || return 1
+	apt-get purge -y nodirect-alloc-dkms || return 1
+	unloaded nodirect_alloc
+}
+
+nothing_left() {
+	local left
+	left=$(find /lib/modules /usr/src /var/lib/dkms -name 'nodirect_alloc*' 2>/dev/null)
+	[[ -z $left ]] || fail "left behind: $left"
+	if modinfo nodirect_alloc >/dev/null 2>&1; then
+		fail "modinfo still finds nodirect_alloc"
+	fi
+}
+
+# --- the phases ------------------------------------------------------------
+
+phase=$(sed -n 's/.*nd\.phase=\([a-z]*\).*/\1/p' /proc/cmdline)
+echo "ND-GUEST: phase $phase on $KREL"
+case $phase in
+install)
+	check "apt install of the package" pkg_install
+	check "dkms status: installed for $KREL" dkms_installed
+	check "modinfo finds it in updates/dkms" from_dkms_dir
+	check "modprobe selftest=1 and unload" selftest
+	check "consumer installed, depmod" install_keystore
+	check "modules.dep: consumer needs updates/dkms/nodirect_alloc" keystore_depends
+	check "modprobe consumer loads nodirect_alloc first" keystore_load
+	check "consumer: key hidden from the direct map" keystore_hidden
+	check "consumer: SipHash digest under the key" keystore_digest
+	check "consumer: bad key refused and wiped" keystore_refuses
+	check "modprobe -r consumer unloads both, key wiped" keystore_unload
+	;;
+reboot)
+	check "after reboot: dkms status installed" dkms_installed
+	check "after reboot: modinfo finds it in updates/dkms" from_dkms_dir
+	check "after reboot: modprobe selftest=1 and unload" selftest
+	check "apt purge unloads the module" pkg_remove
+	check "apt purge leaves no module behind" nothing_left
+	;;
+*)
+	report "ND-CHECK: FAIL phase: unknown nd.phase '$phase'"
+	FAILED=1
+	;;
+esac

@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# dkms-vm.sh: the DKMS tier of make check, on a real Debian 12 system.
+#
+# A debootstrap root of bookworm with Debian's 6.1 kernel, its headers and
+# dkms installed (built once, then cached as a disk image in
+# $ND_CACHE/dkms-vm/, keyed by the kernel version and this recipe) boots
+# from that disk under QEMU TCG twice. A systemd unit in it runs
+# dkms-guest.sh from a second, read-only disk that carries the package and
+# the sample consumer:
+#   boot 1: apt install of the .deb, DKMS build, modprobe selftest=1, then
+#           the consumer loaded by modprobe, used and unloaded;
+#   boot 2: the module is still installed after the reboot and passes its
+#           selftest; apt remove unloads it and leaves no module behind.
+# Each ND-CHECK line of the guest, each KTAP result and each boot verdict is
+# one test, counted through lib.sh into ND_RESULTS.
+set -euo pipefail
+# shellcheck source=selftest/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SUITE=bookworm
+# What the root needs besides debootstrap's minbase: an init, the kernel
+# and headers the test is about, and dkms (which brings gcc and make).
+ROOT_PKGS=(systemd-sysv udev kmod initramfs-tools linux-image-amd64 linux-headers-amd64 dkms)
+ND_DKMS_TIMEOUT=${ND_DKMS_TIMEOUT:-1200}
+WORK=$ND_ROOT/build/dkms-vm
+TIER=dkms-6.1
+
+# mirror SUITE: the URL this machine's apt uses for SUITE/main, so the
+# root sees exactly the package versions the host resolves.
+mirror() {
+	apt-cache policy | awk -v s="$1/main" '$3 == s && $4 == "amd64" { print $2; exit }'
+}
+
+# The unit that runs the test at boot, when the cmdline names a phase.
+UNIT='[Unit]
+Description=nodirect_alloc DKMS test
+ConditionKernelCommandLine=nd.phase
+Requires=dev-vdb.device
+After=dev-vdb.device local-fs.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c "mount -o ro /dev/vdb /mnt/nd && exec bash /mnt/nd/dkms-guest.sh"
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target'
+
+# in_root ROOT CMD...: run CMD in the chroot with /proc and /sys mounted
+# (kernel and dkms maintainer scripts read them); never starts daemons.
+in_root() {
+	local root=$1 rc=0
+	shift
+	mount -t proc proc "$root/proc"
+	mount -t sysfs sysfs "$root/sys"
+	DEBIAN_FRONTEND=noninteractive LC_ALL=C chroot "$root" "$@" || rc=$?
+	umount "$root/sys" "$root/proc"
+	return "$rc"
+}
+
+# build_root ROOT: bookworm with the kernel from the main suite or its
+# security updates, whichever is newer (as on the host).
+build_root() {
+	local root=$1 main security
+	main=$(mirror "$SUITE")
+	security=$(mirror "$SUITE-security")
+	[[ -n $main && -n $security ]] || nd_die "no $SUITE mirror in this machine's apt sources"
+	nd_log "debootstrap $SUITE from $main"
+	debootstrap --variant=minbase "$SUITE" "$root" "$main" >&2
+	printf 'deb %s %s main\n' "$main" "$SUITE" "$main" "$SUITE-updates" \
+		"$security" "$SUITE-security" >"$root/etc/apt/sources.list"
+	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod 755 "$root/usr/sbin/policy-rc.d"
+	nd_log "installing ${ROOT_PKGS[*]} in the root"
+	in_root "$root" apt-get update -qq >&2
+	in_root "$root" apt-get install -y -q --no-install-recommends "${ROOT_PKGS[@]}" >&2
+	in_root "$root" apt-get clean
+	rm -f "$root/usr/sbin/policy-rc.d"
+	echo nd-dkms-vm >"$root/etc/hostname"
+	echo '/dev/vda / ext4 defaults 0 1' >"$root/etc/fstab"
+	mkdir -p "$root/mnt/nd" "$root/etc/systemd/system/multi-user.target.wants"
+	printf '%s\n' "$UNIT" >"$root/etc/systemd/system/nd-test.service"
+	ln -sf ../nd-test.service "$root/etc/systemd/system/multi-user.target.wants/nd-test.service"
+	# Timers that would take the dpkg lock or the disk in the middle of
+	# the test.
+	ln -sf /dev/null "$root/etc/systemd/system/apt-daily.timer"
+	ln -sf /dev/null "$root/etc/systemd/system/apt-daily-upgrade.timer"
+	ln -sf /dev/null "$root/etc/systemd/system/e2scrub_all.timer"
+}
+
+# recipe_hash: changes whenever the way the root is made changes.
+recipe_hash() {
+	{
+		declare -f mirror in_root build_root make_image
+		printf '%s\n' "$SUITE" "${ROOT_PKGS[@]}" "$UNIT" "$(mirror "$SUITE")" "$(mirror "$SUITE-security")"
+	} | sha256sum | cut -c1-12
+}
+
+# make_image ROOT DIR: the ext4 disk image, made without mounting it, and
+# the kernel and initrd to boot it with.
+make_image() {
+	local root=$1 dir=$2 krel
+	krel=$(basename "$(ls -d "$root"/lib/modules/*/)")
+	cp "$root/boot/vmlinuz-$krel" "$dir/vmlinuz"
+	cp "$root/boot/initrd.img-$krel" "$dir/initrd.img"
+	echo "$krel" >"$dir/krel"
+	nd_log "making the disk image"
+	mkfs.ext4 -q -F -L ndroot -d "$root" "$dir/root.img" 4G >&2
+}
+
+# cached_root: print the directory of the cached image of the current
+# kernel, building it first if needed. The key is the version apt resolves for
+# the kernel now, so a new kernel on the mirror builds a new root.
+cached_root() {
+	local image ver key tmp
+	nd_cache_lock
+	nd_apt_update_if_stale
+	image=$(nd_apt_depends linux-image-amd64 '^linux-image-')
+	ver=$(nd_apt_candidate "$image")
+	[[ -n $image && -n $ver ]] || nd_die "cannot resolve the 6.1 kernel"
+	key=${image#linux-image-}_${ver}_$(recipe_hash)
+	IMAGE_DIR=$ND_CACHE/dkms-vm/$key
+	[[ -e $IMAGE_DIR/.complete ]] && { echo "$IMAGE_DIR"; return; }
+	nd_log "building the Debian root for $key (once; several minutes)"
+	mkdir -p "$ND_CACHE/dkms-vm"
+	tmp=$(mktemp -d "$ND_CACHE/dkms-vm/.build.XXXXXX")
+	# shellcheck disable=SC2064 # expand now: tmp is local
+	trap "umount -q '$tmp/root/sys' '$tmp/root/proc' 2>/dev/null; rm -rf '$tmp'" EXIT
+	mkdir "$tmp/out"
+	build_root "$tmp/root"
+	make_image "$tmp/root" "$tmp/out"
+	rm -rf "$IMAGE_DIR"
+	mv "$tmp/out" "$IMAGE_DIR"
+	touch "$IMAGE_DIR/.complete"
+	rm -rf "$tmp"
+	trap - EXIT
+	# Only the current kernel's root is ever used again.
+	find "$ND_CACHE/dkms-vm" -mindepth 1 -maxdepth 1 ! -path "$IMAGE_DIR" -exec rm -rf {} +
+	echo "$IMAGE_DIR"
+}
+
+# --- the test --------------------------------------------------------------
+
+# host_builds: the package, and the consumer built against the Module.symvers
+# of a nodirect_alloc build for the VM's kernel. Sets DEB and KEYSTORE_KO.
+host_builds() {
+	local log=$ND_LOGDIR/$TIER-deb.log diags
+	if make -C "$ND_ROOT" --no-print-directory deb >"$log" 2>&1; then
+		DEB=$(ls "$ND_ROOT"/build/deb/nodirect-alloc-dkms_*_all.deb)
+		nd_result PASS "$TIER: make deb builds $(basename "$DEB")"
+	else
+		nd_result FAIL "$TIER: make deb builds the package" "see ${log#"$ND_ROOT"/}"
+		return 1
+	fi
+	log=$ND_LOGDIR/$TIER-consumer.log
+	rm -rf "$WORK/consumer"
+	mkdir -p "$WORK"
+	cp -r "$ND_ROOT/selftest/consumer" "$WORK/consumer"
+	if ! nd_build "$WORK/module" "$ND_LOGDIR/$TIER-module.log" "" ||
+		! make -C "$WORK/consumer" --no-print-directory KDIR="$ND_KDIR" \
+			ND_SYMVERS="$WORK/module/Module.symvers" ND_INCLUDE="$ND_ROOT" \
+			ND_KBUILD_FLAGS="W=1 C=1" >"$log" 2>&1; then
+		nd_result FAIL "$TIER: consumer builds W=1 and sparse clean" "see ${log#"$ND_ROOT"/}"
+		return 1
+	fi
+	KEYSTORE_KO=$WORK/consumer/nd_keystore.ko
+	diags=$(nd_diagnostics "$log")
+	if [[ -n $diags ]]; then
+		nd_result FAIL "$TIER: consumer builds W=1 and sparse clean" "first: $(head -n1 <<<"$diags")"
+	elif [[ $(modinfo -F depends "$KEYSTORE_KO") != nodirect_alloc ]]; then
+		nd_result FAIL "$TIER: consumer builds W=1 and sparse clean" "does not depend on nodirect_alloc"
+	else
+		nd_result PASS "$TIER: consumer builds W=1 and sparse clean"
+	fi
+}
+
+# data_disk: the second disk: package, consumer and the guest script.
+data_disk() {
+	rm -rf "$WORK/data" "$WORK/data.img"
+	mkdir -p "$WORK/data"
+	cp "$DEB" "$KEYSTORE_KO" "$ND_ROOT/selftest/dkms-guest.sh" "$WORK/data/"
+	mkfs.ext4 -q -F -L nddata -d "$WORK/data" "$WORK/data.img" 32M >&2
+}
+
+# dkms_boot PHASE: one boot of the VM disk. Sets the nd_boot_paths logs and
+# ND_QEMU_RC, as lib.sh's judges expect.
+dkms_boot() {
+	local phase=$1
+	# shellcheck disable=SC2034 # read by lib.sh's nd_boot_reason
+	ND_QEMU_RC=0
+	rm -f "$ND_CONSOLE" "$ND_VERDICT"
+	timeout --kill-after=10 "$ND_BOOT_TIMEOUT" \
+		qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2G \
+		-nodefaults -display none -no-reboot \
+		-kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 init_on_free=1 nd.phase=$phase" \
+		-drive "file=$WORK/root.img,format=raw,if=virtio,cache=unsafe" \
+		-drive "file=$WORK/data.img,format=raw,if=virtio,readonly=on" \
+		-serial "file:$ND_CONSOLE" -serial "file:$ND_VERDICT" </dev/null || ND_QEMU_RC=$?
+}
+
+# boot_and_judge PHASE: boot (again once if the kernel died before its
+# initramfs ran: see nd_boot), then count the guest's checks, the module's
+# KTAP results and the boot verdict.
+boot_and_judge() {
+	local phase=$1 name=$TIER/$1 start=$SECONDS status test
+	nd_boot_paths "$name"
+	nd_log "booting $name"
+	dkms_boot "$phase"
+	if ! grep -q 'Run /init as init process' "$ND_CONSOLE"; then
+		mv "$ND_CONSOLE" "$ND_CONSOLE.before-init"
+		nd_log "  kernel died before /init; booting again"
+		dkms_boot "$phase"
+	fi
+	while read -r status test; do
+		case $status in
+		PASS) nd_result PASS "$name: $test" ;;
+		FAIL) nd_result FAIL "$name: ${test%%: *}" "${test#*: }; see ${ND_CONSOLE#"$ND_ROOT"/}" ;;
+		esac
+	done < <(sed -n 's/\r$//; s/^ND-CHECK: //p' "$ND_VERDICT" 2>/dev/null)
+	nd_judge "$name" selftest
+	nd_log "  ($((SECONDS - start)) s)"
+}
+
+# not_run REASON: count the boots as failed, so a broken step never makes
+# the total smaller.
+not_run() {
+	nd_result FAIL "$TIER/install: boot verdict" "not run: $1"
+	nd_result FAIL "$TIER/reboot: boot verdict" "not run: $1"
+}
+
+main() {
+	local start=$SECONDS alone=0 krel
+	[[ ${1:-} == --alone ]] && alone=1
+	ND_BOOT_TIMEOUT=${ND_DKMS_TIMEOUT}
+	((alone)) && { bash "$ND_ROOT/selftest/deps.sh"; nd_results_reset; }
+	mkdir -p "$ND_LOGDIR"
+	nd_log "== DKMS on a Debian 12 VM (6.1)"
+	# Before cached_root: fetch-kernel.sh takes the cache lock itself.
+	if ! nd_use_kernel 6.1; then
+		not_run "cannot fetch the 6.1 kernel"
+	elif ! host_builds; then
+		not_run "host builds failed"
+	elif ! IMAGE_DIR=$(cached_root 2>"$ND_LOGDIR/$TIER-root.log"); then
+		not_run "cannot build the Debian root; see ${ND_LOGDIR#"$ND_ROOT"/}/$TIER-root.log"
+	else
+		krel=$(cat "$IMAGE_DIR/krel")
+		if [[ $krel != "$ND_KREL" ]]; then
+			not_run "the root has $krel, the headers are $ND_KREL"
+		else
+			data_disk
+			# Both boots use one copy of the cached disk: the second is the
+			# first one's reboot.
+			cp --sparse=always "$IMAGE_DIR/root.img" "$WORK/root.img"
+			boot_and_judge install
+			boot_and_judge reboot
+			rm -f "$WORK/root.img"
+		fi
+	fi
+	nd_log "DKMS tier took $((SECONDS - start)) s"
+	if ((alone)); then
+		nd_summary
+	fi
+}
+
+main "$@"
