@@ -85,6 +85,9 @@ int nd_demo_run(void);
 int nd_crash_run(void);
 int nd_hold_run(void);
 
+/* selftest/stress.c */
+int nd_stress_run(unsigned int seconds);
+
 /* selftest/bench.c */
 int nd_bench_run(int mode);
 

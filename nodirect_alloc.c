@@ -38,6 +38,11 @@ static int bench;
 module_param(bench, int, 0);
 MODULE_PARM_DESC(bench, "run the benchmark at load (see selftest/bench.c)");
 
+static unsigned int stress;
+module_param(stress, uint, 0);
+MODULE_PARM_DESC(stress,
+		 "run the stress test at load for this many seconds (see selftest/stress.c)");
+
 /* What callers may ask of the page allocator; all of it can sleep. */
 #define ND_GFP_ALLOWED	(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT)
@@ -478,6 +483,11 @@ static int __init nd_init(void)
 	}
 	if (demo) {
 		ret = nd_demo_run();
+		if (ret)
+			goto err;
+	}
+	if (stress) {
+		ret = nd_stress_run(stress);
 		if (ret)
 			goto err;
 	}

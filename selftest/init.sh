@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|crash|demo|hazards
+#   nd.mode=selftest|stress|crash|demo|hazards
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -76,6 +76,12 @@ crash)
 	# kernel (oops=panic), so getting past insmod is the failure.
 	insmod "$MODULE" selftest=crash $args
 	verdict FAIL survived
+	;;
+stress)
+	# nd.args carries stress=SECONDS; the module prints KTAP.
+	insmod "$MODULE" $args || verdict FAIL "insmod $args failed"
+	show_counters
+	unload_and_judge
 	;;
 demo)
 	insmod "$MODULE" demo=1 $args || verdict FAIL "insmod demo=1 failed"

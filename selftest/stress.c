@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The stress run at load by stress=SECONDS: one worker per online CPU
+ * allocates and frees at random through the public API, in both modes,
+ * keeping several allocations live, and checks each one's data and that
+ * its pages fault through the direct map.  Meanwhile another thread makes
+ * the kernel's own CPA change the direct map (set_pages_array_uc/wb split
+ * large leaves and rewrite 4K entries), so our splits race with the
+ * kernel's.  At the end nothing may be live and no entry hidden.
+ *
+ * Prints KTAP v1; module init fails if any case fails.
+ */
+
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/prandom.h>
+#include <linux/set_memory.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "nd_internal.h"
+#include "probe.h"
+
+/* Live allocations per worker, and their largest size in pages. */
+#define ND_STRESS_SLOTS		8
+#define ND_STRESS_MAX_PAGES	64
+/* One allocation in this many is large, to cross many leaves. */
+#define ND_STRESS_LARGE_ONE_IN	32
+#define ND_STRESS_LARGE_PAGES	512
+/* Pages the CPA churn thread flips between UC and WB at a time. */
+#define ND_STRESS_CHURN_PAGES	16
+
+struct nd_stress_slot {
+	u8 *p;
+	unsigned int nr_pages;
+	enum nd_prot prot;
+	u8 fill;
+};
+
+struct nd_stress_worker {
+	struct task_struct *task;
+	struct rnd_state rnd;
+	struct nd_stress_slot slot[ND_STRESS_SLOTS];
+	unsigned long ops, checks, errors, alloc_failures;
+};
+
+struct nd_stress_churn {
+	struct task_struct *task;
+	unsigned long ops, errors;
+};
+
+/* Counts an error, and says what it was for the first few only. */
+static bool nd_stress_check(struct nd_stress_worker *w, bool ok,
+			    const char *what, const void *addr)
+{
+	w->checks++;
+	if (ok)
+		return true;
+	if (++w->errors <= 5)
+		pr_err("    # stress: %s at %px\n", what, addr);
+	return false;
+}
+
+/*
+ * Check a live allocation: its data through the alias, and one random page
+ * through the direct map, which must fault (on read, or for read-only on
+ * write while a read sees the data).
+ */
+static void nd_stress_verify(struct nd_stress_worker *w,
+			     struct nd_stress_slot *s)
+{
+	unsigned int i = prandom_u32_state(&w->rnd) % s->nr_pages;
+	u8 *page = s->p + i * PAGE_SIZE;
+	void *va = page_address(vmalloc_to_page(page));
+	int r, wr = 0;
+	u64 val = 0;
+
+	nd_stress_check(w, !memchr_inv(page, s->fill, PAGE_SIZE),
+			"alias lost its data", page);
+	nd_stress_check(w, s->p[0] == s->fill &&
+			s->p[s->nr_pages * PAGE_SIZE - 1] == s->fill,
+			"alias ends lost their data", s->p);
+
+	r = nd_probe_read(va, &val);
+	if (s->prot == ND_READ_ONLY)
+		wr = nd_probe_write(va, s->fill);
+	if (s->prot == ND_NOT_PRESENT)
+		nd_stress_check(w, r == -EFAULT, "__va read did not fault", va);
+	else
+		nd_stress_check(w, !r && val == 0x0101010101010101ULL * s->fill &&
+				wr == -EFAULT,
+				"__va of a read-only page misbehaved", va);
+}
+
+static void nd_stress_alloc(struct nd_stress_worker *w,
+			    struct nd_stress_slot *s)
+{
+	u32 rnd = prandom_u32_state(&w->rnd);
+	unsigned long size;
+	u8 *p;
+
+	if (rnd % ND_STRESS_LARGE_ONE_IN == 0)
+		s->nr_pages = ND_STRESS_LARGE_PAGES;
+	else
+		s->nr_pages = 1 + (rnd >> 8) % ND_STRESS_MAX_PAGES;
+	/* Not always whole pages: the tail of the last page is ours too. */
+	size = s->nr_pages * PAGE_SIZE - (rnd >> 20) % PAGE_SIZE;
+
+	switch (rnd >> 28 & 3) {
+	case 0:
+		s->prot = ND_NOT_PRESENT;
+		p = nd_vmalloc(size);
+		break;
+	case 1:
+		s->prot = ND_NOT_PRESENT;
+		p = nd_vzalloc(size);
+		if (p)
+			nd_stress_check(w, !memchr_inv(p, 0, size),
+					"nd_vzalloc memory not zeroed", p);
+		break;
+	default:
+		s->prot = ND_READ_ONLY;
+		p = nd_vmalloc_prot(size, GFP_KERNEL | __GFP_NOWARN,
+				    ND_READ_ONLY);
+		break;
+	}
+	w->ops++;
+	if (!p) {
+		/* Memory may run short with every CPU allocating. */
+		w->alloc_failures++;
+		return;
+	}
+	s->fill = 1 + rnd % 255;
+	memset(p, s->fill, s->nr_pages * PAGE_SIZE);
+	s->p = p;
+}
+
+static void nd_stress_free(struct nd_stress_worker *w,
+			   struct nd_stress_slot *s)
+{
+	nd_stress_verify(w, s);
+	/* Now and then from atomic context, which defers the vfree(). */
+	if (prandom_u32_state(&w->rnd) % 8 == 0) {
+		local_irq_disable();
+		nd_vfree(s->p);
+		local_irq_enable();
+	} else {
+		nd_vfree(s->p);
+	}
+	s->p = NULL;
+	w->ops++;
+}
+
+static int nd_stress_worker_fn(void *arg)
+{
+	struct nd_stress_worker *w = arg;
+	struct nd_stress_slot *s;
+	unsigned int i;
+
+	while (!kthread_should_stop()) {
+		s = &w->slot[prandom_u32_state(&w->rnd) % ND_STRESS_SLOTS];
+		if (!s->p)
+			nd_stress_alloc(w, s);
+		else if (prandom_u32_state(&w->rnd) & 1)
+			nd_stress_free(w, s);
+		else
+			nd_stress_verify(w, s);
+		cond_resched();
+	}
+	for (i = 0; i < ND_STRESS_SLOTS; i++)
+		if (w->slot[i].p)
+			nd_stress_free(w, &w->slot[i]);
+	return 0;
+}
+
+/*
+ * The kernel's own direct-map changes: set_pages_array_uc() splits the
+ * leaves of fresh pages under pgd_lock and rewrites their entries under
+ * cpa_lock, as module loading does for module text.
+ */
+static int nd_stress_churn_fn(void *arg)
+{
+	struct page *pages[ND_STRESS_CHURN_PAGES];
+	struct nd_stress_churn *c = arg;
+	unsigned int i, n;
+
+	while (!kthread_should_stop()) {
+		for (n = 0; n < ND_STRESS_CHURN_PAGES; n++) {
+			pages[n] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+			if (!pages[n])
+				break;
+		}
+		if (n && !set_pages_array_uc(pages, n)) {
+			if (set_pages_array_wb(pages, n))
+				c->errors++;
+			c->ops++;
+		}
+		for (i = 0; i < n; i++)
+			__free_page(pages[i]);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * nd_stress_run() - run the stress test for @seconds
+ * @seconds: how long the workers run.
+ *
+ * Context: Process context (module init); sleeps for @seconds.
+ * Return: 0 if every case passed, -errno otherwise.
+ */
+int nd_stress_run(unsigned int seconds)
+{
+	unsigned long ops = 0, checks = 0, errors = 0, alloc_failures = 0;
+	unsigned int cpu, i, n = 0, pass = 0, fail = 0;
+	struct nd_stress_churn churn = { };
+	struct nd_stress_worker *workers;
+	long live_allocs, live_pages;
+	struct nd_sweep sweep;
+	bool ok;
+
+	workers = kcalloc(nr_cpu_ids, sizeof(*workers), GFP_KERNEL);
+	if (!workers)
+		return -ENOMEM;
+
+	pr_info("KTAP version 1\n");
+	pr_info("1..3\n");
+	live_allocs = atomic_long_read(&nd_stats.live_allocs);
+	live_pages = atomic_long_read(&nd_stats.live_pages);
+	nd_probe_sweep(&sweep);
+
+	for_each_online_cpu(cpu) {
+		struct nd_stress_worker *w = &workers[cpu];
+
+		prandom_seed_state(&w->rnd, get_random_u64());
+		w->task = kthread_create(nd_stress_worker_fn, w, "nd_stress/%u",
+					 cpu);
+		if (IS_ERR(w->task)) {
+			w->task = NULL;
+			continue;
+		}
+		kthread_bind(w->task, cpu);
+		wake_up_process(w->task);
+		n++;
+	}
+	churn.task = kthread_run(nd_stress_churn_fn, &churn, "nd_stress_cpa");
+	if (IS_ERR(churn.task))
+		churn.task = NULL;
+
+	/* A second at a time: one long sleep would look like a hung task. */
+	for (i = 0; i < seconds; i++)
+		msleep(MSEC_PER_SEC);
+
+	if (churn.task)
+		kthread_stop(churn.task);
+	for_each_possible_cpu(cpu) {
+		struct nd_stress_worker *w = &workers[cpu];
+
+		if (!w->task)
+			continue;
+		kthread_stop(w->task);
+		ops += w->ops;
+		checks += w->checks;
+		errors += w->errors;
+		alloc_failures += w->alloc_failures;
+	}
+	kfree(workers);
+	/* Frees from atomic context finish their vfree() in a worker. */
+	nd_deferred_flush();
+
+	pr_info("# %u workers for %u s: %lu operations, %lu checks, %lu errors, %lu allocations refused for memory\n",
+		n, seconds, ops, checks, errors, alloc_failures);
+	ok = n == num_online_cpus() && errors == 0 && ops > 0 && checks > 0;
+	if (ok)
+		pass++;
+	else
+		fail++;
+	pr_info("%sok 1 stress_workers\n", ok ? "" : "not ");
+
+	pr_info("# kernel CPA churn: %lu UC/WB rounds of %u pages, %lu errors\n",
+		churn.ops, ND_STRESS_CHURN_PAGES, churn.errors);
+	ok = churn.task && churn.ops > 0 && churn.errors == 0;
+	if (ok)
+		pass++;
+	else
+		fail++;
+	pr_info("%sok 2 stress_kernel_cpa_churn\n", ok ? "" : "not ");
+
+	ok = atomic_long_read(&nd_stats.live_allocs) == live_allocs &&
+	     atomic_long_read(&nd_stats.live_pages) == live_pages &&
+	     nd_probe_sweep_same(&sweep, "after stress");
+	if (ok)
+		pass++;
+	else
+		fail++;
+	pr_info("%sok 3 stress_nothing_left_hidden\n", ok ? "" : "not ");
+
+	pr_info("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+		pass, fail);
+	return fail ? -ENOTRECOVERABLE : 0;
+}
