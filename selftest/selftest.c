@@ -6,14 +6,16 @@
  * before it, made on the same pages and CPUs.
  */
 
+#include <linux/completion.h>
 #include <linux/irq_work.h>
 #include <linux/mm.h>
-#include <linux/vmstat.h>
-#include <linux/slab.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timer.h>
 #include <linux/vmalloc.h>
+#include <linux/vmstat.h>
 
 #include "nd_internal.h"
 #include "probe.h"
@@ -664,68 +666,97 @@ static int nd_test_fault_no_leak(void)
 	return failed ? ND_FAIL : ND_PASS;
 }
 
-struct nd_irq_free {
-	struct irq_work work;
+/* Frees from interrupt context, each waited for by the test. */
+struct nd_atomic_free {
+	struct irq_work work;		/* hard interrupt */
+	struct timer_list timer;	/* softirq */
+	struct completion done;
 	void *p;
 };
 
-static void nd_irq_free_fn(struct irq_work *work)
+static void nd_hardirq_free_fn(struct irq_work *work)
 {
-	nd_vfree(container_of(work, struct nd_irq_free, work)->p);
+	nd_vfree(container_of(work, struct nd_atomic_free, work)->p);
 }
 
+static void nd_softirq_free_fn(struct timer_list *t)
+{
+	struct nd_atomic_free *f = container_of(t, struct nd_atomic_free,
+						timer);
+
+	nd_vfree(f->p);
+	complete(&f->done);
+}
+
+static const char * const nd_atomic_free_ctx[] = {
+	"under a spinlock", "in softirq", "in hardirq",
+};
+
+#define ND_ATOMIC_PAGES	4
+
 /*
- * nd_vfree() with a spinlock held and from hard interrupt context: the
- * pages are back in the direct map when it returns, the vfree() comes later.
+ * nd_vfree() with a spinlock held, from softirq and from hard interrupt
+ * context: the pages are back in the direct map when it returns, the
+ * vfree() comes later.
  */
 static int nd_test_atomic_free(void)
 {
-	struct nd_probe probe = { .nr_pages = 4, .want_read = 0,
+	struct nd_probe probe = { .nr_pages = ND_ATOMIC_PAGES, .want_read = 0,
 				  .want_write = ND_PROBE_NO_WRITE };
-	struct nd_irq_free irqf = { .work = IRQ_WORK_INIT_HARD(nd_irq_free_fn) };
-	unsigned long *va1 = NULL, *va2 = NULL;
+	unsigned long *va[ARRAY_SIZE(nd_atomic_free_ctx)] = { };
+	void *p[ARRAY_SIZE(nd_atomic_free_ctx)] = { };
+	static struct nd_atomic_free f;
 	static DEFINE_SPINLOCK(lock);
 	struct nd_counts c0, c1;
 	bool failed = false;
-	void *p1, *p2;
+	unsigned int i;
 
 	nd_counts_read(&c0);
-	p1 = nd_vmalloc(4 * PAGE_SIZE);
-	p2 = nd_vmalloc(4 * PAGE_SIZE);
-	va1 = p1 ? nd_probe_area_vas(p1, 4) : NULL;
-	va2 = p2 ? nd_probe_area_vas(p2, 4) : NULL;
-	if (nd_test(va1 && va2, "no memory")) {
-		nd_vfree(p1);
-		nd_vfree(p2);
-		failed = true;
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = nd_vmalloc(ND_ATOMIC_PAGES * PAGE_SIZE);
+		va[i] = p[i] ? nd_probe_area_vas(p[i], ND_ATOMIC_PAGES) : NULL;
+		failed |= nd_test(va[i], "no memory");
+	}
+	if (failed) {
+		for (i = 0; i < ARRAY_SIZE(p); i++)
+			nd_vfree(p[i]);
 		goto out;
 	}
 
 	spin_lock(&lock);
-	nd_vfree(p1);
+	nd_vfree(p[0]);
 	spin_unlock(&lock);
 
-	irqf.p = p2;
-	irq_work_queue(&irqf.work);
-	irq_work_sync(&irqf.work);
+	init_completion(&f.done);
+	f.p = p[1];
+	timer_setup(&f.timer, nd_softirq_free_fn, 0);
+	mod_timer(&f.timer, jiffies + 1);
+	wait_for_completion(&f.done);
+	del_timer_sync(&f.timer);
 
-	probe.va = va1;
-	failed |= nd_test(nd_probe_all_cpus(&probe, "freed under spinlock"),
-			  "not restored by nd_vfree under a spinlock");
-	probe.va = va2;
-	failed |= nd_test(nd_probe_all_cpus(&probe, "freed in hardirq"),
-			  "not restored by nd_vfree in hardirq");
+	f.work = IRQ_WORK_INIT_HARD(nd_hardirq_free_fn);
+	f.p = p[2];
+	irq_work_queue(&f.work);
+	irq_work_sync(&f.work);
+
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		probe.va = va[i];
+		failed |= nd_test(nd_probe_all_cpus(&probe,
+						    nd_atomic_free_ctx[i]),
+				  "not restored by nd_vfree %s",
+				  nd_atomic_free_ctx[i]);
+	}
 
 	nd_deferred_flush();
 	nd_counts_read(&c1);
-	failed |= nd_test(c1.deferred_frees - c0.deferred_frees == 2,
-			  "%ld frees deferred, want 2",
-			  c1.deferred_frees - c0.deferred_frees);
+	failed |= nd_test(c1.deferred_frees - c0.deferred_frees == ARRAY_SIZE(p),
+			  "%ld frees deferred, want %zu",
+			  c1.deferred_frees - c0.deferred_frees, ARRAY_SIZE(p));
 	failed |= nd_test(c1.live_allocs == c0.live_allocs &&
 			  c1.live_pages == c0.live_pages, "live counters off");
 out:
-	kvfree(va1);
-	kvfree(va2);
+	for (i = 0; i < ARRAY_SIZE(va); i++)
+		kvfree(va[i]);
 	return failed ? ND_FAIL : ND_PASS;
 }
 
