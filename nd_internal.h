@@ -18,6 +18,7 @@ struct nd_area {
 	struct rb_node node;		/* in the registry, keyed by @addr */
 	struct llist_node free_node;	/* deferred freeing */
 	void *addr;			/* vmalloc (or vmap) address */
+	struct page **pages;		/* from the pool, or NULL */
 	unsigned int nr_pages;
 	unsigned int nr_hidden;		/* entries of @orig now changed */
 	enum nd_prot prot;
@@ -44,6 +45,11 @@ struct nd_stats {
 	atomic_long_t flush_cpus;
 	atomic_long_t splits_2m;
 	atomic_long_t splits_1g;
+	atomic_long_t pool_hits;
+	atomic_long_t pool_misses;
+	atomic_long_t pool_fallbacks;
+	atomic_long_t pool_blocks_taken;
+	atomic_long_t pool_blocks_returned;
 };
 
 extern struct nd_stats nd_stats;
@@ -55,6 +61,7 @@ enum nd_fail_site {
 	ND_FAIL_META,		/* the area's own bookkeeping */
 	ND_FAIL_SPLIT,		/* a table for splitting a large leaf */
 	ND_FAIL_HIDE,		/* writing one page's hidden entry */
+	ND_FAIL_BLOCK,		/* a 2 MiB block for the pool */
 	ND_FAIL_NR,
 };
 
@@ -62,6 +69,7 @@ enum nd_fail_site {
 void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
 bool nd_fail(enum nd_fail_site site);
 void *nd_map_pages(unsigned long size, gfp_t gfp);
+void *nd_map_pool_pages(unsigned long size, struct page ***pagesp);
 struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 			     enum nd_prot prot);
 void nd_area_unhide(struct nd_area *area);
@@ -73,6 +81,20 @@ int nd_pageattr_init(void);
 int nd_pageattr_hide(struct nd_area *area);
 void nd_pageattr_restore(struct nd_area *area);
 pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
+int nd_pageattr_hide_block(unsigned long va, pte_t *orig);
+void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
+			       unsigned int nr);
+
+/* pool.c */
+#define ND_POOL_DEFAULT_MB	0
+int nd_pool_init(void);
+void nd_pool_exit(void);
+int nd_pool_take(struct page **pages, unsigned int nr);
+void nd_pool_put(struct page **pages, unsigned int nr);
+unsigned long nd_pool_drain(void);
+void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages);
+unsigned int nd_pool_set_max(unsigned int mb);
+unsigned int nd_pool_max(void);
 
 /* tlbflush.c */
 void nd_tlb_flush_all(void);

@@ -56,15 +56,29 @@ static struct rb_root nd_registry = RB_ROOT;
 /* Allocations freed from atomic context wait here for vfree(). */
 static LLIST_HEAD(nd_free_list);
 
+/*
+ * Unmap a wiped area and give its pages back: to the pool, still hidden,
+ * or (restored already) to the page allocator.  May sleep.
+ */
+static void nd_area_unmap(struct nd_area *area)
+{
+	if (area->pages) {
+		vunmap(area->addr);
+		nd_pool_put(area->pages, area->nr_pages);
+		kvfree(area->pages);
+	} else {
+		vfree(area->addr);
+	}
+	kvfree(area);
+}
+
 static void nd_free_work_fn(struct work_struct *work)
 {
 	struct llist_node *list = llist_del_all(&nd_free_list);
 	struct nd_area *area, *next;
 
-	llist_for_each_entry_safe(area, next, list, free_node) {
-		vfree(area->addr);
-		kvfree(area);
-	}
+	llist_for_each_entry_safe(area, next, list, free_node)
+		nd_area_unmap(area);
 }
 
 static DECLARE_WORK(nd_free_work, nd_free_work_fn);
@@ -147,6 +161,41 @@ fail:
 }
 
 /**
+ * nd_map_pool_pages() - map pages of the pool, hidden already
+ * @size: bytes, at least 1.
+ * @pagesp: receives the page array, which the area keeps for nd_vfree().
+ *
+ * Mapped with VM_IOREMAP, like nd_map_pages(), and without
+ * VM_MAP_PUT_PAGES: the pages go back to the pool, not to vfree().
+ *
+ * Context: Process context, may sleep.
+ * Return: the address, or NULL with nothing taken from the pool.
+ */
+void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
+{
+	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	struct page **pages;
+	void *addr = NULL;
+
+	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return NULL;
+	if (nd_pool_take(pages, nr_pages)) {
+		kvfree(pages);
+		return NULL;
+	}
+	if (!nd_fail(ND_FAIL_MAP))
+		addr = vmap(pages, nr_pages, VM_IOREMAP, PAGE_KERNEL);
+	if (!addr) {
+		nd_pool_put(pages, nr_pages);
+		kvfree(pages);
+		return NULL;
+	}
+	*pagesp = pages;
+	return addr;
+}
+
+/**
  * nd_area_hide() - take the pages of an existing mapping out of the direct map
  * @addr: a vmalloc or vmap address.
  * @nr_pages: pages mapped at @addr.
@@ -211,6 +260,20 @@ static struct nd_area *nd_registry_find(const void *addr)
 	return NULL;
 }
 
+/* Make @area live: nd_vfree() finds it, the counters count it. */
+static void nd_register(struct nd_area *area)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&nd_registry_lock, flags);
+	rb_add(&area->node, &nd_registry, nd_area_less);
+	spin_unlock_irqrestore(&nd_registry_lock, flags);
+
+	atomic_long_inc(&nd_stats.allocs);
+	atomic_long_inc(&nd_stats.live_allocs);
+	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
+}
+
 /**
  * nd_adopt() - hide the pages of a fresh mapping and register it
  * @addr: from nd_map_pages() or vmalloc(); still the caller's to free if
@@ -223,30 +286,56 @@ static struct nd_area *nd_registry_find(const void *addr)
  */
 void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot)
 {
-	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct nd_area *area;
-	unsigned long flags;
 
-	area = nd_area_hide(addr, nr_pages, prot);
+	area = nd_area_hide(addr, PAGE_ALIGN(size) >> PAGE_SHIFT, prot);
 	if (IS_ERR(area))
 		return NULL;
-
-	spin_lock_irqsave(&nd_registry_lock, flags);
-	rb_add(&area->node, &nd_registry, nd_area_less);
-	spin_unlock_irqrestore(&nd_registry_lock, flags);
-
-	atomic_long_inc(&nd_stats.allocs);
-	atomic_long_inc(&nd_stats.live_allocs);
-	atomic_long_add(nr_pages, &nd_stats.live_pages);
+	nd_register(area);
 	return addr;
 }
 
-/* Wipe, restore and free an area that is no longer in the registry. */
+/*
+ * A not-present allocation served by the pool: no split, and no flush
+ * unless the pool had to grow.  NULL, with nothing taken, when the pool is
+ * off or cannot serve it.  Memory charged to a cgroup (__GFP_ACCOUNT) is
+ * never taken from the pool, which nobody is charged for.
+ */
+static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp)
+{
+	struct nd_area *area;
+	struct page **pages;
+	void *addr;
+
+	if (!nd_pool_max() || (gfp & __GFP_ACCOUNT))
+		return NULL;
+	area = nd_fail(ND_FAIL_META) ? NULL :
+	       kzalloc(sizeof(*area), GFP_KERNEL);
+	if (!area)
+		return NULL;
+	addr = nd_map_pool_pages(size, &pages);
+	if (!addr) {
+		kfree(area);
+		return NULL;
+	}
+	area->addr = addr;
+	area->pages = pages;
+	area->nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	area->prot = ND_NOT_PRESENT;
+	nd_register(area);
+	return addr;
+}
+
+/*
+ * Wipe, restore and free an area that is no longer in the registry.  Pool
+ * pages stay hidden: they go back to the pool wiped.
+ */
 static void nd_area_release(struct nd_area *area)
 {
 	/* Before the restore, so no secret is ever readable elsewhere. */
 	memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
-	nd_pageattr_restore(area);
+	if (!area->pages)
+		nd_pageattr_restore(area);
 
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
@@ -254,8 +343,7 @@ static void nd_area_release(struct nd_area *area)
 
 	/* vfree() may sleep outside interrupts; hand it to a worker then. */
 	if (preemptible() && !rcu_preempt_depth()) {
-		vfree(area->addr);
-		kvfree(area);
+		nd_area_unmap(area);
 		return;
 	}
 	atomic_long_inc(&nd_stats.deferred_frees);
@@ -294,6 +382,11 @@ static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 		return NULL;
 	}
 
+	if (prot == ND_NOT_PRESENT) {
+		addr = nd_vmalloc_pooled(size, gfp);
+		if (addr)
+			return addr;
+	}
 	addr = nd_map_pages(size, gfp);
 	if (addr) {
 		if (nd_adopt(addr, size, prot))
@@ -391,7 +484,14 @@ static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
 {
 	long live = atomic_long_read(&nd_stats.live_allocs);
 
-	if (action != PM_HIBERNATION_PREPARE || !live)
+	if (action != PM_HIBERNATION_PREPARE)
+		return NOTIFY_DONE;
+	/*
+	 * The image would copy free pool pages too, mapping them through the
+	 * direct map one by one: give them back first.
+	 */
+	nd_pool_drain();
+	if (!live)
 		return NOTIFY_DONE;
 	pr_warn("refusing hibernation: %ld allocations are live and the image would hold them\n",
 		live);
@@ -430,9 +530,39 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(flush_cpus), &nd_stats.flush_cpus },
 	{ ND_STAT_ATTR(splits_2m), &nd_stats.splits_2m },
 	{ ND_STAT_ATTR(splits_1g), &nd_stats.splits_1g },
+	{ ND_STAT_ATTR(pool_hits), &nd_stats.pool_hits },
+	{ ND_STAT_ATTR(pool_misses), &nd_stats.pool_misses },
+	{ ND_STAT_ATTR(pool_fallbacks), &nd_stats.pool_fallbacks },
+	{ ND_STAT_ATTR(pool_blocks_taken), &nd_stats.pool_blocks_taken },
+	{ ND_STAT_ATTR(pool_blocks_returned), &nd_stats.pool_blocks_returned },
 };
 
-static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) + 1];
+/* What the pool holds now, summed over its nodes. */
+static ssize_t pool_blocks_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	unsigned long blocks, free_pages;
+
+	nd_pool_stats(&blocks, &free_pages);
+	return sysfs_emit(buf, "%lu\n", blocks);
+}
+
+static ssize_t pool_free_pages_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	unsigned long blocks, free_pages;
+
+	nd_pool_stats(&blocks, &free_pages);
+	return sysfs_emit(buf, "%lu\n", free_pages);
+}
+
+static struct kobj_attribute nd_pool_attrs[] = {
+	__ATTR_RO(pool_blocks),
+	__ATTR_RO(pool_free_pages),
+};
+
+static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) +
+				  ARRAY_SIZE(nd_pool_attrs) + 1];
 static const struct attribute_group nd_attr_group = { .attrs = nd_attrs };
 static struct kobject *nd_kobj;
 
@@ -443,6 +573,8 @@ static int __init nd_sysfs_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(nd_stat_attrs); i++)
 		nd_attrs[i] = &nd_stat_attrs[i].attr.attr;
+	for (i = 0; i < ARRAY_SIZE(nd_pool_attrs); i++)
+		nd_attrs[ARRAY_SIZE(nd_stat_attrs) + i] = &nd_pool_attrs[i].attr;
 
 	nd_kobj = kobject_create_and_add(KBUILD_MODNAME, kernel_kobj);
 	if (!nd_kobj)
@@ -468,9 +600,13 @@ static int __init nd_init(void)
 	if (ret)
 		return ret;
 
-	ret = nd_sysfs_init();
+	ret = nd_pool_init();
 	if (ret)
 		return ret;
+
+	ret = nd_sysfs_init();
+	if (ret)
+		goto err_pool;
 
 	ret = register_pm_notifier(&nd_pm_nb);
 	if (ret)
@@ -506,6 +642,8 @@ err:
 	unregister_pm_notifier(&nd_pm_nb);
 err_sysfs:
 	nd_sysfs_exit();
+err_pool:
+	nd_pool_exit();
 	return ret;
 }
 
@@ -520,6 +658,7 @@ static void __exit nd_exit(void)
 			left);
 	unregister_pm_notifier(&nd_pm_nb);
 	nd_sysfs_exit();
+	nd_pool_exit();
 }
 
 module_init(nd_init);

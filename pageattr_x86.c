@@ -253,3 +253,91 @@ int nd_pageattr_hide(struct nd_area *area)
 	nd_tlb_flush_all();
 	return 0;
 }
+
+/*
+ * The entry that hides a whole 2M leaf.  Like nd_pageattr_hidden_pte(),
+ * through pfn_pmd() for the L1TF inversion; PSE stays, so the walkers that
+ * look at the entry still see a 2M leaf, now not present.
+ */
+static pte_t nd_pageattr_hidden_pmd(pte_t orig)
+{
+	pmd_t pmd = __pmd(pte_val(orig));
+	pteval_t flags = pmd_flags(pmd) & ~(_PAGE_PRESENT | _PAGE_GLOBAL);
+
+	return __pte(pmd_val(pfn_pmd(pmd_pfn(pmd), __pgprot(flags))));
+}
+
+/**
+ * nd_pageattr_hide_block() - take a 2 MiB block out of the direct map whole
+ * @va: direct-map address of the block, 2 MiB aligned; the block is ours.
+ * @orig: room for PTRS_PER_PTE entries; receives what the direct map had.
+ *
+ * Where a 2M leaf maps the block, that leaf is made not-present: no split.
+ * Inside a 1G leaf, that leaf is split once into 2M leaves first.  Where
+ * the range was split to 4K before, its 512 entries are hidden.  The
+ * caller flushes the TLB once for all the blocks it hides.
+ *
+ * Context: May sleep (a split table is allocated with GFP_KERNEL).
+ * Return: the number of entries saved in @orig (1 or PTRS_PER_PTE), or
+ * -errno with nothing hidden.
+ */
+int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
+{
+	unsigned int i, level;
+	pte_t *kpte;
+	int ret;
+
+	for (;;) {
+		kpte = lookup_address(va, &level);
+		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte))
+			return -EFAULT;
+		if (level != PG_LEVEL_1G)
+			break;
+		ret = nd_split_leaf(va, kpte, level);
+		if (ret < 0)
+			return ret;
+	}
+
+	if (level == PG_LEVEL_2M) {
+		orig[0] = *kpte;
+		set_pte_atomic(kpte, nd_pageattr_hidden_pmd(orig[0]));
+		return 1;
+	}
+	if (level != PG_LEVEL_4K)
+		return -EFAULT;
+
+	/* 2 MiB aligned, so the block is the whole table, in order. */
+	for (i = 0; i < PTRS_PER_PTE; i++) {
+		if (!pte_present(kpte[i]) || !pte_write(kpte[i])) {
+			while (i--)
+				set_pte_atomic(&kpte[i], orig[i]);
+			return -EFAULT;
+		}
+		orig[i] = kpte[i];
+		set_pte_atomic(&kpte[i],
+			       nd_pageattr_hidden_pte(orig[i], ND_NOT_PRESENT));
+	}
+	return PTRS_PER_PTE;
+}
+
+/**
+ * nd_pageattr_restore_block() - undo nd_pageattr_hide_block()
+ * @va: the block's direct-map address.
+ * @orig: the entries nd_pageattr_hide_block() saved.
+ * @nr: how many it saved.
+ *
+ * Needs no TLB flush: not-present entries are never cached.
+ */
+void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
+			       unsigned int nr)
+{
+	unsigned int i, level;
+	pte_t *kpte;
+
+	kpte = lookup_address(va, &level);
+	if (WARN_ON_ONCE(!kpte ||
+			 level != (nr == 1 ? PG_LEVEL_2M : PG_LEVEL_4K)))
+		return;
+	for (i = 0; i < nr; i++)
+		set_pte_atomic(&kpte[i], orig[i]);
+}

@@ -26,7 +26,8 @@ BOOTS=(
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
 	"smp2-512M hazards 2 512M - -"
-	"smp4-1G stress 4 1G - stress=60"
+	"smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
+	"smp2-512M pool 2 512M - pool_max_mb=128"
 )
 
 # not_run SERIES REASON: count every test of a kernel as failed, so a broken

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|crash|demo|hazards
+#   nd.mode=selftest|stress|pool|crash|demo|hazards
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -85,6 +85,26 @@ crash)
 stress)
 	# nd.args carries stress=SECONDS; the module prints KTAP.
 	insmod "$MODULE" $args || verdict FAIL "insmod $args failed"
+	show_counters
+	unload_and_judge
+	;;
+pool)
+	# The pool full of free blocks, then a program that needs more than
+	# is free: reclaim must take blocks back through our shrinker, or the
+	# OOM killer steps in (its report fails the boot).
+	insmod "$MODULE" selftest=fill $args || verdict FAIL "insmod selftest=fill failed"
+	blocks=$(cat "$SYSFS/pool_blocks")
+	[ "$blocks" -gt 0 ] || verdict FAIL "the pool holds no block after the fill"
+	free_kb=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	# Half of what the pool holds (blocks of 2 MiB) more than is free.
+	want_mb=$((free_kb / 1024 + blocks))
+	echo "ND-POOL: $blocks blocks held, MemFree $free_kb kB, memhog $want_mb MB"
+	memhog "$want_mb" || verdict FAIL "memhog $want_mb MB failed"
+	left=$(cat "$SYSFS/pool_blocks")
+	returned=$(cat "$SYSFS/pool_blocks_returned")
+	echo "ND-POOL: after memhog: $left blocks held, $returned given back"
+	[ "$left" -lt "$blocks" ] && [ "$returned" -gt 0 ] ||
+		verdict FAIL "the pool kept its blocks under pressure"
 	show_counters
 	unload_and_judge
 	;;

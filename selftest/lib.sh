@@ -168,10 +168,14 @@ nd_initramfs() {
 	local out=$1 ko=$2 tools=$ND_ROOT/build/guest
 	shift 2
 	mkdir -p "$tools"
-	gcc -static -O2 -Wall -Wextra -Werror -o "$tools/kcore_read" \
-		"$ND_ROOT/selftest/kcore_read.c" || return
+	local tool
+	for tool in kcore_read memhog; do
+		gcc -static -O2 -Wall -Wextra -Werror -o "$tools/$tool" \
+			"$ND_ROOT/selftest/$tool.c" || return
+	done
 	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
-		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" "$@"
+		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" \
+		"$tools/memhog=/bin/memhog" "$@"
 }
 
 # --- boots -----------------------------------------------------------------

@@ -19,17 +19,7 @@
 
 #include "nd_internal.h"
 #include "probe.h"
-
-enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
-
-/* Evaluates to true when @cond fails, after saying where and why. */
-#define nd_test(cond, fmt, ...) ({					\
-	bool __failed = !(cond);					\
-	if (__failed)							\
-		pr_err("    # %s:%d: " fmt "\n", __func__, __LINE__,	\
-		       ##__VA_ARGS__);					\
-	__failed;							\
-})
+#include "selftest.h"
 
 #define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define ND_SWEEP_PAGES	8
@@ -39,13 +29,7 @@ enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
 static const char *nd_skip_reason;
 static bool nd_need_1g;
 
-struct nd_counts {
-	long flushes, flush_cpus, splits_2m, splits_1g;
-	long live_allocs, live_pages, allocs, frees, bad_calls, failures;
-	long deferred_frees;
-};
-
-static void nd_counts_read(struct nd_counts *c)
+void nd_counts_read(struct nd_counts *c)
 {
 	c->flushes = atomic_long_read(&nd_stats.flushes);
 	c->flush_cpus = atomic_long_read(&nd_stats.flush_cpus);
@@ -58,6 +42,12 @@ static void nd_counts_read(struct nd_counts *c)
 	c->bad_calls = atomic_long_read(&nd_stats.bad_calls);
 	c->failures = atomic_long_read(&nd_stats.failures);
 	c->deferred_frees = atomic_long_read(&nd_stats.deferred_frees);
+	c->pool_hits = atomic_long_read(&nd_stats.pool_hits);
+	c->pool_misses = atomic_long_read(&nd_stats.pool_misses);
+	c->pool_fallbacks = atomic_long_read(&nd_stats.pool_fallbacks);
+	c->pool_blocks_taken = atomic_long_read(&nd_stats.pool_blocks_taken);
+	c->pool_blocks_returned =
+		atomic_long_read(&nd_stats.pool_blocks_returned);
 }
 
 static u8 nd_pattern(unsigned int page, unsigned int round)
@@ -589,6 +579,7 @@ out:
 static const char * const nd_fail_names[ND_FAIL_NR] = {
 	[ND_FAIL_PAGE] = "page", [ND_FAIL_MAP] = "map", [ND_FAIL_META] = "meta",
 	[ND_FAIL_SPLIT] = "split", [ND_FAIL_HIDE] = "hide",
+	[ND_FAIL_BLOCK] = "block",
 };
 
 /*
@@ -607,7 +598,7 @@ static int nd_test_fault_sweep(void)
 	void *p;
 
 	for (site = 0; site < ND_FAIL_NR; site++) {
-		if (site == ND_FAIL_SPLIT)
+		if (site == ND_FAIL_SPLIT || site == ND_FAIL_BLOCK)
 			continue;
 		for (nth = 1; nth <= 2 * ND_SWEEP_PAGES; nth++) {
 			prot = nth & 1 ? ND_NOT_PRESENT : ND_READ_ONLY;
@@ -777,6 +768,9 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "fault_sweep", nd_test_fault_sweep },
 	{ "fault_no_leak", nd_test_fault_no_leak },
 	{ "atomic_free", nd_test_atomic_free },
+	{ "pool_steady", nd_test_pool_steady },
+	{ "pool_fallback", nd_test_pool_fallback },
+	{ "pool_atomic_free", nd_test_pool_atomic_free },
 };
 
 static int nd_selftest_all(void)
@@ -784,8 +778,12 @@ static int nd_selftest_all(void)
 	unsigned int i, pass = 0, fail = 0, skip = 0;
 	struct nd_counts start, end;
 	struct nd_sweep sweep;
+	unsigned int pool_max;
 	int ret;
 
+	/* The per-page cases count flushes: the pool cases turn it on. */
+	pool_max = nd_pool_set_max(0);
+	nd_pool_drain();
 	pr_info("KTAP version 1\n");
 	pr_info("1..%zu\n", ARRAY_SIZE(nd_selftests) + 1);
 	nd_counts_read(&start);
@@ -828,13 +826,15 @@ static int nd_selftest_all(void)
 		end.splits_2m - start.splits_2m, end.splits_1g - start.splits_1g);
 	pr_info("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:%u error:0\n",
 		pass, fail, skip);
+	nd_pool_set_max(pool_max);
 	return fail ? -ENOTRECOVERABLE : 0;
 }
 
 /**
  * nd_selftest_run() - run what selftest= asks for
  * @mode: "1" or "y" for the selftest, "crash" for the unguarded read,
- *        "hold" for a live allocation to probe from outside.
+ *        "hold" for a live allocation to probe from outside, "fill" to
+ *        leave the pool full of free blocks.
  * @need_1g: a missing 1G leaf fails the 1G case instead of skipping it.
  *
  * Return: 0 if every case passed, -errno otherwise.
@@ -845,8 +845,10 @@ int nd_selftest_run(const char *mode, bool need_1g)
 		return nd_crash_run();
 	if (!strcmp(mode, "hold"))
 		return nd_hold_run();
+	if (!strcmp(mode, "fill"))
+		return nd_pool_fill_run();
 	if (strcmp(mode, "1") && strcmp(mode, "y")) {
-		pr_err("selftest=%s: want 1, crash or hold\n", mode);
+		pr_err("selftest=%s: want 1, crash, hold or fill\n", mode);
 		return -EINVAL;
 	}
 	nd_need_1g = need_1g;

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Selftest cases for the pool of hidden 2 MiB blocks: a new block costs one
+ * flush and no 2M split, reuse costs neither, freed pages come back wiped,
+ * a block that cannot be had falls back to the per-page path, and a block
+ * given back is whole in the direct map again.  Each case turns the pool
+ * on for itself and empties it before it returns.
+ */
+
+#include <linux/irq_work.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "nd_internal.h"
+#include "probe.h"
+#include "selftest.h"
+
+#define ND_POOL_TEST_MB		16
+#define ND_POOL_TEST_PAGES	256
+#define ND_POOL_STEADY_LOOPS	20
+#define ND_POOL_BLOCK_PAGES	(1U << (PMD_SHIFT - PAGE_SHIFT))
+
+/* Every page of @p faults through __va on every CPU; the alias works. */
+static bool nd_pool_hidden(u8 *p, unsigned int nr_pages, const char *what)
+{
+	struct nd_probe probe = { .nr_pages = nr_pages, .want_read = -EFAULT,
+				  .want_write = -EFAULT, .alias = p };
+	unsigned long *va = nd_probe_area_vas(p, nr_pages);
+	bool ok;
+
+	if (!va)
+		return false;
+	probe.va = va;
+	ok = nd_probe_all_cpus(&probe, what);
+	kvfree(va);
+	return ok;
+}
+
+/*
+ * The direct-map entry of the block holding @va is the hidden one, and
+ * once the pool gives the block back it reads again and carries the same
+ * frame and bits, present (Global as the kernel keeps it).
+ */
+struct nd_pool_witness {
+	unsigned long va;	/* a page of the block, through __va */
+	unsigned int level;
+	pte_t hidden;
+};
+
+static bool nd_pool_witness_take(struct nd_pool_witness *w, const u8 *p)
+{
+	pte_t *kpte;
+
+	w->va = (unsigned long)page_address(vmalloc_to_page(p));
+	kpte = lookup_address(w->va, &w->level);
+	if (!kpte || pte_present(*kpte) ||
+	    (w->level != PG_LEVEL_2M && w->level != PG_LEVEL_4K)) {
+		pr_err("    # pool page %px: entry %llx at level %u is not a hidden 2M leaf or 4K entry\n",
+		       (void *)w->va, kpte ? (u64)pte_val(*kpte) : 0,
+		       w->level);
+		return false;
+	}
+	w->hidden = *kpte;
+	return true;
+}
+
+static bool nd_pool_witness_restored(const struct nd_pool_witness *w)
+{
+	struct nd_probe probe = { .nr_pages = 1, .va = &w->va,
+				  .want_read = 0,
+				  .want_write = ND_PROBE_NO_WRITE };
+	pteval_t want, got;
+	unsigned int level;
+	pte_t *kpte;
+
+	if (!nd_probe_all_cpus(&probe, "pool block given back"))
+		return false;
+	kpte = lookup_address(w->va, &level);
+	if (!kpte || level != w->level)
+		return false;
+	if (level == PG_LEVEL_2M) {
+		pmd_t h = __pmd(pte_val(w->hidden));
+
+		want = pmd_val(pfn_pmd(pmd_pfn(h),
+				       __pgprot(pmd_flags(h) | _PAGE_PRESENT)));
+	} else {
+		want = pte_val(pfn_pte(pte_pfn(w->hidden),
+				       __pgprot(pte_flags(w->hidden) |
+						_PAGE_PRESENT)));
+	}
+	got = pte_val(*kpte);
+	if ((got & ~_PAGE_GLOBAL) == want && pte_write(*kpte))
+		return true;
+	pr_err("    # pool page %px given back as %llx at level %u, want %llx\n",
+	       (void *)w->va, (u64)got, level, (u64)want);
+	return false;
+}
+
+/*
+ * New blocks, reuse, and wiping: the first allocation takes a block (one
+ * flush, no 2M split), the next ones reuse it (no flush, no split), freed
+ * memory comes back zeroed, and the drained block is whole again.
+ */
+int nd_test_pool_steady(void)
+{
+	const size_t size = ND_POOL_TEST_PAGES * PAGE_SIZE;
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i;
+	struct nd_pool_witness w = { };
+	struct nd_counts c0, c1;
+	unsigned long blocks, free_pages;
+	bool failed = false;
+	u8 *p;
+
+	nd_pool_drain();
+	nd_counts_read(&c0);
+	p = nd_vmalloc(size);
+	nd_counts_read(&c1);
+	if (nd_test(p, "first pool allocation failed")) {
+		failed = true;
+		goto out;
+	}
+	failed |= nd_test(c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
+			  c1.pool_misses - c0.pool_misses == 1 &&
+			  c1.flushes - c0.flushes == 1 &&
+			  c1.splits_2m == c0.splits_2m,
+			  "new block: %ld taken, %ld flushes, %ld 2M splits",
+			  c1.pool_blocks_taken - c0.pool_blocks_taken,
+			  c1.flushes - c0.flushes, c1.splits_2m - c0.splits_2m);
+	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
+	memset(p, 0x5a, size);
+	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "new block"),
+			  "pool pages reachable through __va");
+	failed |= nd_test(nd_pool_witness_take(&w, p), "no hidden entry");
+
+	nd_counts_read(&c0);
+	nd_vfree(p);
+	p = nd_vmalloc(size);
+	nd_counts_read(&c1);
+	if (nd_test(p, "pool reuse failed")) {
+		failed = true;
+		goto out;
+	}
+	failed |= nd_test(c1.flushes == c0.flushes &&
+			  c1.pool_hits - c0.pool_hits == 1 &&
+			  c1.pool_blocks_taken == c0.pool_blocks_taken,
+			  "reuse: %ld flushes, %ld hits, %ld blocks taken",
+			  c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
+			  c1.pool_blocks_taken - c0.pool_blocks_taken);
+	/* First fit: the same pages, which held 0x5a before nd_vfree(). */
+	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not wiped");
+	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "reused"),
+			  "reused pages reachable through __va");
+	nd_vfree(p);
+
+	/* Steady state: many allocations, not one flush or split. */
+	nd_counts_read(&c0);
+	for (i = 0; i < ND_POOL_STEADY_LOOPS; i++) {
+		p = nd_vmalloc(size >> (i & 3));
+		failed |= nd_test(p, "steady allocation %u failed", i);
+		nd_vfree(p);
+	}
+	nd_counts_read(&c1);
+	failed |= nd_test(c1.flushes == c0.flushes &&
+			  c1.splits_2m == c0.splits_2m &&
+			  c1.splits_1g == c0.splits_1g &&
+			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
+			  "steady: %ld flushes, %ld splits, %ld hits",
+			  c1.flushes - c0.flushes,
+			  c1.splits_2m - c0.splits_2m +
+			  c1.splits_1g - c0.splits_1g,
+			  c1.pool_hits - c0.pool_hits);
+	p = NULL;
+
+	/* Given back whole: the block reads again, entry as it was. */
+	nd_counts_read(&c0);
+	nd_pool_drain();
+	nd_counts_read(&c1);
+	nd_pool_stats(&blocks, &free_pages);
+	failed |= nd_test(!blocks && !free_pages &&
+			  c1.pool_blocks_returned - c0.pool_blocks_returned == 1 &&
+			  c1.flushes == c0.flushes,
+			  "drain: %lu blocks left, %ld returned, %ld flushes",
+			  blocks, c1.pool_blocks_returned - c0.pool_blocks_returned,
+			  c1.flushes - c0.flushes);
+	failed |= nd_test(!w.va || nd_pool_witness_restored(&w),
+			  "block not restored");
+out:
+	nd_vfree(p);
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/*
+ * No block to be had (injected), and a pool at its cap: the allocation is
+ * served by the per-page path instead, hidden all the same, and counted.
+ */
+int nd_test_pool_fallback(void)
+{
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB);
+	struct nd_counts c0, c1;
+	bool failed = false;
+	u8 *p;
+
+	nd_pool_drain();
+	nd_counts_read(&c0);
+	nd_fail_arm(ND_FAIL_BLOCK, 1);
+	p = nd_vmalloc(16 * PAGE_SIZE);
+	nd_fail_arm(ND_FAIL_BLOCK, 0);
+	nd_counts_read(&c1);
+	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1 &&
+			  c1.pool_blocks_taken == c0.pool_blocks_taken &&
+			  c1.flushes - c0.flushes == 1,
+			  "no block: %p, %ld fallbacks, %ld flushes", p,
+			  c1.pool_fallbacks - c0.pool_fallbacks,
+			  c1.flushes - c0.flushes);
+	failed |= nd_test(p && nd_pool_hidden(p, 16, "fallback"),
+			  "fallback pages reachable through __va");
+	nd_vfree(p);
+
+	/* A cap of one block, and an allocation that needs two. */
+	nd_pool_set_max(PMD_SIZE >> 20);
+	nd_counts_read(&c0);
+	p = nd_vmalloc((ND_POOL_BLOCK_PAGES + 1) * PAGE_SIZE);
+	nd_counts_read(&c1);
+	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1 &&
+			  c1.pool_blocks_taken == c0.pool_blocks_taken,
+			  "over the cap: %p, %ld fallbacks, %ld blocks taken", p,
+			  c1.pool_fallbacks - c0.pool_fallbacks,
+			  c1.pool_blocks_taken - c0.pool_blocks_taken);
+	failed |= nd_test(p && nd_pool_hidden(p, ND_POOL_BLOCK_PAGES + 1,
+					      "over the cap"),
+			  "pages over the cap reachable through __va");
+	nd_vfree(p);
+
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+struct nd_pool_irq_free {
+	struct irq_work work;
+	void *p;
+};
+
+static void nd_pool_irq_free_fn(struct irq_work *work)
+{
+	nd_vfree(container_of(work, struct nd_pool_irq_free, work)->p);
+}
+
+/*
+ * nd_vfree() of pool memory in hard interrupt context: wiped at once, the
+ * pages back in the pool once the deferred vunmap() has run.
+ */
+int nd_test_pool_atomic_free(void)
+{
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB);
+	struct nd_pool_irq_free f = {
+		.work = IRQ_WORK_INIT_HARD(nd_pool_irq_free_fn),
+	};
+	unsigned long blocks, free_pages;
+	bool failed = false;
+	u8 *p;
+
+	nd_pool_drain();
+	p = nd_vmalloc(16 * PAGE_SIZE);
+	if (nd_test(p, "no memory")) {
+		failed = true;
+		goto out;
+	}
+	memset(p, 0xc3, 16 * PAGE_SIZE);
+	f.p = p;
+	irq_work_queue(&f.work);
+	irq_work_sync(&f.work);
+	nd_deferred_flush();
+	nd_pool_stats(&blocks, &free_pages);
+	failed |= nd_test(blocks == 1 && free_pages == ND_POOL_BLOCK_PAGES,
+			  "after a hardirq free: %lu blocks, %lu free pages",
+			  blocks, free_pages);
+	p = nd_vmalloc(16 * PAGE_SIZE);
+	failed |= nd_test(p && !memchr_inv(p, 0, 16 * PAGE_SIZE),
+			  "pages freed in hardirq not wiped");
+	nd_vfree(p);
+out:
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/**
+ * nd_pool_fill_run() - fill the pool up to pool_max_mb, then free it all
+ *
+ * Leaves the pool holding only free blocks, for a test from user space
+ * that puts the system under memory pressure and watches the shrinker give
+ * them back.
+ *
+ * Return: 0, -EINVAL with the pool off, or -ENOMEM.
+ */
+int nd_pool_fill_run(void)
+{
+	unsigned int i, n = nd_pool_max() / (PMD_SIZE >> 20);
+	unsigned long blocks, free_pages;
+	void **p;
+
+	if (!n) {
+		pr_err("selftest=fill: needs pool_max_mb of 2 or more\n");
+		return -EINVAL;
+	}
+	p = kcalloc(n, sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		p[i] = nd_vmalloc(PMD_SIZE);
+	for (i = 0; i < n; i++)
+		nd_vfree(p[i]);
+	kfree(p);
+	nd_pool_stats(&blocks, &free_pages);
+	pr_info("fill: the pool holds %lu blocks, %lu pages free\n", blocks,
+		free_pages);
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the selftest's files share: the check macro, results and counters.
+ */
+#ifndef _ND_SELFTEST_H
+#define _ND_SELFTEST_H
+
+#include <linux/printk.h>
+#include <linux/types.h>
+
+enum nd_result { ND_PASS, ND_FAIL, ND_SKIP };
+
+/* Evaluates to true when @cond fails, after saying where and why. */
+#define nd_test(cond, fmt, ...) ({					\
+	bool __failed = !(cond);					\
+	if (__failed)							\
+		pr_err("    # %s:%d: " fmt "\n", __func__, __LINE__,	\
+		       ##__VA_ARGS__);					\
+	__failed;							\
+})
+
+/* A snapshot of nd_stats. */
+struct nd_counts {
+	long flushes, flush_cpus, splits_2m, splits_1g;
+	long live_allocs, live_pages, allocs, frees, bad_calls, failures;
+	long deferred_frees;
+	long pool_hits, pool_misses, pool_fallbacks;
+	long pool_blocks_taken, pool_blocks_returned;
+};
+
+void nd_counts_read(struct nd_counts *c);
+
+/* selftest/pool_test.c */
+int nd_test_pool_steady(void);
+int nd_test_pool_fallback(void);
+int nd_test_pool_atomic_free(void);
+int nd_pool_fill_run(void);
+
+#endif /* _ND_SELFTEST_H */
