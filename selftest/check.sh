@@ -22,7 +22,7 @@ ND_KERNELS=${ND_KERNELS:-6.1 6.12}
 # boot, so no free page sits in a 1G leaf; with 5G, [1G,2G) stays one,
 # unless KASLR loads the kernel there (its text mapping splits the leaf).
 BOOTS=(
-	"smp2-512M selftest 2 512M - -"
+	"smp2-512M-numa2 selftest 2 512M:2 - -"
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
 	"smp2-512M hazards 2 512M - -"

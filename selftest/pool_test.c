@@ -9,6 +9,9 @@
 
 #include <linux/irq_work.h>
 #include <linux/mm.h>
+#include <linux/nodemask.h>
+#include <linux/topology.h>
+#include <linux/workqueue.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -284,6 +287,62 @@ int nd_test_pool_atomic_free(void)
 			  "pages freed in hardirq not wiped");
 	nd_vfree(p);
 out:
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+#define ND_POOL_NUMA_PAGES	16
+
+/* On the CPU it runs on: allocate, and count pages off the CPU's node. */
+static long nd_pool_numa_alloc(void *unused)
+{
+	int nid = numa_mem_id();
+	unsigned int i;
+	long off = 0;
+	u8 *p;
+
+	p = nd_vmalloc(ND_POOL_NUMA_PAGES * PAGE_SIZE);
+	if (!p)
+		return -ENOMEM;
+	for (i = 0; i < ND_POOL_NUMA_PAGES; i++)
+		off += page_to_nid(vmalloc_to_page(p + i * PAGE_SIZE)) != nid;
+	nd_vfree(p);
+	return off;
+}
+
+/*
+ * One pool per node: an allocation made on a CPU of each node gets pages
+ * of that node, from a block of its own.
+ */
+int nd_test_pool_numa(void)
+{
+	unsigned int old_max, nodes = 0;
+	unsigned long blocks, free_pages;
+	bool failed = false;
+	int nid, cpu;
+	long off;
+
+	if (num_online_nodes() < 2) {
+		nd_skip_reason = "one NUMA node";
+		return ND_SKIP;
+	}
+	old_max = nd_pool_set_max(ND_POOL_TEST_MB);
+	nd_pool_drain();
+	for_each_online_node(nid) {
+		cpu = cpumask_first(cpumask_of_node(nid));
+		if (cpu >= nr_cpu_ids || !node_state(nid, N_MEMORY))
+			continue;
+		off = work_on_cpu(cpu, nd_pool_numa_alloc, NULL);
+		failed |= nd_test(!off, "node %d (CPU %d): %ld pages off the node",
+				  nid, cpu, off);
+		nodes++;
+	}
+	nd_pool_stats(&blocks, &free_pages);
+	failed |= nd_test(nodes >= 2 && blocks == nodes,
+			  "%u nodes tried, %lu blocks in their pools", nodes,
+			  blocks);
+	pr_info("    # %u nodes, a block each\n", nodes);
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
 	return failed ? ND_FAIL : ND_PASS;

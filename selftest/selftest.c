@@ -26,7 +26,7 @@
 #define ND_LEAK_TRIES	200
 #define ND_LEAK_PAGES	64
 
-static const char *nd_skip_reason;
+const char *nd_skip_reason;
 static bool nd_need_1g;
 
 void nd_counts_read(struct nd_counts *c)
@@ -771,6 +771,7 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "pool_steady", nd_test_pool_steady },
 	{ "pool_fallback", nd_test_pool_fallback },
 	{ "pool_atomic_free", nd_test_pool_atomic_free },
+	{ "pool_numa", nd_test_pool_numa },
 };
 
 static int nd_selftest_all(void)

@@ -29,11 +29,14 @@ struct nd_counts {
 };
 
 void nd_counts_read(struct nd_counts *c);
+/* Why the case that returns ND_SKIP skipped. */
+extern const char *nd_skip_reason;
 
 /* selftest/pool_test.c */
 int nd_test_pool_steady(void);
 int nd_test_pool_fallback(void);
 int nd_test_pool_atomic_free(void);
+int nd_test_pool_numa(void);
 int nd_pool_fill_run(void);
 
 #endif /* _ND_SELFTEST_H */
