@@ -9,6 +9,7 @@
 
 #include <linux/cpu.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/smp.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -151,6 +152,8 @@ int nd_crash_run(void)
  */
 int nd_hold_run(void)
 {
+	/* Module data: vmalloc'ed, so its page has a direct-map alias too. */
+	static char control[64] __aligned(64);
 	char *p = nd_vzalloc(PAGE_SIZE);
 
 	if (!p)
@@ -158,5 +161,13 @@ int nd_hold_run(void)
 	strscpy(p, nd_secret, PAGE_SIZE);
 	pr_info("hold: live allocation at %px, %lu bytes, holding \"%s\"\n",
 		p, PAGE_SIZE, nd_secret);
+	pr_info("hold: its direct-map alias at %px\n",
+		page_address(vmalloc_to_page(p)));
+	/* A positive control for reading the direct map from outside. */
+	snprintf(control, sizeof(control), "nd-control-%08x",
+		 get_random_u32());
+	pr_info("hold: control \"%s\" through the direct map at %px\n",
+		control, page_address(vmalloc_to_page(control)) +
+		offset_in_page(control));
 	return 0;
 }

@@ -150,14 +150,23 @@ hazards)
 	banner=$(grep -m1 ' linux_banner$' /proc/kallsyms | cut -d' ' -f1)
 	timeout 30 kcore_read "$banner" 64 "Linux version"
 	[ $? -eq 3 ] || verdict FAIL "kcore control: linux_banner at $banner not readable"
-	timeout 30 kcore_read "$addr" 4096 "$secret"
-	rc=$?
-	case $rc in
-	0) echo "ND-HAZARD: kcore read of $addr returned, without the secret" ;;
-	3) verdict FAIL "kcore read of $addr gave the secret away" ;;
-	124 | 143) verdict FAIL "kcore read of $addr hung" ;;
-	*) verdict FAIL "kcore read of $addr failed ($rc)" ;;
-	esac
+	# The direct map too: a control string there reads back, the
+	# secret's alias does not.
+	dmap=$(dmesg | sed -n 's/.*nodirect_alloc: hold: its direct-map alias at \([0-9a-f]*\)$/\1/p' | head -n1)
+	ctl=$(dmesg | sed -n 's/.*nodirect_alloc: hold: control "\(.*\)" through the direct map at \([0-9a-f]*\)$/\1 \2/p' | head -n1)
+	[ -n "$dmap" ] && [ -n "$ctl" ] || verdict FAIL "no direct-map addresses in the log"
+	timeout 30 kcore_read "${ctl#* }" 64 "${ctl% *}"
+	[ $? -eq 3 ] || verdict FAIL "kcore control: ${ctl% *} not read through the direct map at ${ctl#* }"
+	for a in "$addr" "$dmap"; do
+		timeout 30 kcore_read "$a" 4096 "$secret"
+		rc=$?
+		case $rc in
+		0) echo "ND-HAZARD: kcore read of $a returned, without the secret" ;;
+		3) verdict FAIL "kcore read of $a gave the secret away" ;;
+		124 | 143) verdict FAIL "kcore read of $a hung" ;;
+		*) verdict FAIL "kcore read of $a failed ($rc)" ;;
+		esac
+	done
 	# Hibernation is refused before any task is frozen.
 	if echo disk >/sys/power/state; then
 		verdict FAIL "hibernation went ahead with an allocation live"
