@@ -26,6 +26,8 @@ BOOTS=(
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
 	"smp2-512M hazards 2 512M - -"
+	# bench=2: a few pairs of each contender; asserts the flush counts only.
+	"smp4-512M bench-smoke 4 512M - -"
 )
 
 # not_run SERIES REASON: count every test of a kernel as failed, so a broken
