@@ -86,7 +86,6 @@ run_kernel() {
 		nd_boot "$name" bench "$smp" "$BENCH_MEM" "$BENCH_APPEND" ""
 		[[ $(tail -n1 "$ND_RESULTS" | cut -f1) == PASS ]] || continue
 		collect "$series" "$smp"
-		KERNELS_RUN["$series"]=$ND_KREL
 	done
 }
 
@@ -98,7 +97,6 @@ host_load() {
 
 main() {
 	local start=$SECONDS load0 qemus0 series
-	declare -gA KERNELS_RUN=()
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	mkdir -p "$ND_LOGDIR" "$ND_ROOT/build/guest" "$ND_BENCH_OUT"
