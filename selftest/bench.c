@@ -330,17 +330,19 @@ enum nd_bench_step {
  * nd_map_pages() (pages and a vmap area, where vmalloc() would do the
  * same), "hide" is the area's bookkeeping, the walk (and splits), the entry
  * writes and one flush.  The flush is timed once more on its own, so the
- * walk and writes are the difference.  "base" is a vmalloc()+vfree() pair
+ * walk and writes are the difference, taken in each round (where the two
+ * flushes met the same load on the host) before the median.  "base" is a vmalloc()+vfree() pair
  * of the same size in the same round, the floor to compare with.
  */
 static int nd_bench_profile(unsigned int pages, unsigned int iters)
 {
+	/* One row per step, and one for the walk: hide less the flush. */
 	u64 (*ns)[ND_BENCH_MAX_ITERS], t[ND_STEP_NR + 1];
 	struct nd_area *area;
 	unsigned int i, s;
 	void *p;
 
-	ns = kmalloc_array(ND_STEP_NR, sizeof(*ns), GFP_KERNEL);
+	ns = kmalloc_array(ND_STEP_NR + 1, sizeof(*ns), GFP_KERNEL);
 	if (!ns)
 		return -ENOMEM;
 	for (i = 0; i < iters; i++) {
@@ -366,11 +368,13 @@ static int nd_bench_profile(unsigned int pages, unsigned int iters)
 		t[ND_STEP_NR] = ktime_get_ns();
 		for (s = 0; s < ND_STEP_NR; s++)
 			ns[s][i] = t[s + 1] - t[s];
+		ns[ND_STEP_NR][i] = ns[ND_STEP_HIDE][i] > ns[ND_STEP_FLUSH][i] ?
+				    ns[ND_STEP_HIDE][i] - ns[ND_STEP_FLUSH][i] : 0;
 		cond_resched();
 	}
-	for (s = 0; s < ND_STEP_NR; s++)
+	for (s = 0; s <= ND_STEP_NR; s++)
 		sort(ns[s], iters, sizeof(ns[s][0]), nd_bench_cmp, NULL);
-	pr_info("bench: phase=profile contender=nd_not_present cpus=%u pages=%u iters=%u map_ns=%llu hide_ns=%llu flush_ns=%llu wipe_ns=%llu restore_ns=%llu vfree_ns=%llu base_ns=%llu\n",
+	pr_info("bench: phase=profile contender=nd_not_present cpus=%u pages=%u iters=%u map_ns=%llu hide_ns=%llu flush_ns=%llu wipe_ns=%llu restore_ns=%llu vfree_ns=%llu base_ns=%llu walk_ns=%llu\n",
 		num_online_cpus(), pages, iters,
 		nd_bench_pct(ns[ND_STEP_MAP], iters, 50),
 		nd_bench_pct(ns[ND_STEP_HIDE], iters, 50),
@@ -378,7 +382,8 @@ static int nd_bench_profile(unsigned int pages, unsigned int iters)
 		nd_bench_pct(ns[ND_STEP_WIPE], iters, 50),
 		nd_bench_pct(ns[ND_STEP_RESTORE], iters, 50),
 		nd_bench_pct(ns[ND_STEP_VFREE], iters, 50),
-		nd_bench_pct(ns[ND_STEP_BASE], iters, 50));
+		nd_bench_pct(ns[ND_STEP_BASE], iters, 50),
+		nd_bench_pct(ns[ND_STEP_NR], iters, 50));
 	kfree(ns);
 	return 0;
 }

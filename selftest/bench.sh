@@ -59,10 +59,11 @@ collect() {
 		}
 		head = k "\t" rel "\t" smp "\t" v["phase"] "\t" v["contender"] "\t" v["pages"] "\t" v["iters"]
 		if (v["phase"] == "profile") {
-			if (v["base_ns"] == "")
+			if (v["walk_ns"] == "")
 				next
 			print head "\t" v["map_ns"] "\t" v["hide_ns"] "\t" v["flush_ns"] "\t" \
-				v["wipe_ns"] "\t" v["restore_ns"] "\t" v["vfree_ns"] "\t" v["base_ns"] >>prof
+				v["wipe_ns"] "\t" v["restore_ns"] "\t" v["vfree_ns"] "\t" v["base_ns"] "\t" \
+				v["walk_ns"] >>prof
 		} else {
 			if (v["splits"] == "")
 				next
@@ -102,7 +103,7 @@ main() {
 	mkdir -p "$ND_LOGDIR" "$ND_ROOT/build/guest" "$ND_BENCH_OUT"
 	nd_results_reset
 	printf 'series\tkrel\tcpus\tphase\tcontender\tpages\tpairs\tmedian_ns\tp90_ns\tipis\tipis_alloc\tipis_free\ttlb\tflushes_alloc\tflushes_free\tsplits\n' >"$DATA"
-	printf 'series\tkrel\tcpus\tphase\tcontender\tpages\titers\tmap_ns\thide_ns\tflush_ns\twipe_ns\trestore_ns\tvfree_ns\tbase_ns\n' >"$PROFILE"
+	printf 'series\tkrel\tcpus\tphase\tcontender\tpages\titers\tmap_ns\thide_ns\tflush_ns\twipe_ns\trestore_ns\tvfree_ns\tbase_ns\twalk_ns\n' >"$PROFILE"
 	load0=$(host_load)
 	qemus0=$(pgrep -c -x qemu-system-x86_64 || true)
 	gcc -static -O2 -Wall -Wextra -Werror -o "$ND_ROOT/build/guest/memfd_secret_bench" \
