@@ -84,6 +84,7 @@ run_kernel() {
 	fi
 	for smp in $ND_BENCH_SMP; do
 		name=$series/smp$smp-$BENCH_MEM/bench
+		CONTENTION+="${CONTENTION:+, }$series/$smp vCPU: $(other_qemus)"
 		nd_boot "$name" bench "$smp" "$BENCH_MEM" "$BENCH_APPEND" ""
 		[[ $(tail -n1 "$ND_RESULTS" | cut -f1) == PASS ]] || continue
 		collect "$series" "$smp"
@@ -91,13 +92,18 @@ run_kernel() {
 }
 
 # Load of the host, and QEMUs that are not ours: what the timings shared
-# the two host cores with.
+# the host cores with. (comm is cut to 15 characters.)
 host_load() {
 	cut -d' ' -f1-3 /proc/loadavg
 }
 
+other_qemus() {
+	pgrep -c 'qemu-system-x86' || true
+}
+
 main() {
-	local start=$SECONDS load0 qemus0 series
+	local start=$SECONDS load0 series
+	CONTENTION=''
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	mkdir -p "$ND_LOGDIR" "$ND_ROOT/build/guest" "$ND_BENCH_OUT"
@@ -105,7 +111,6 @@ main() {
 	printf 'series\tkrel\tcpus\tphase\tcontender\tpages\tpairs\tmedian_ns\tp90_ns\tipis\tipis_alloc\tipis_free\ttlb\tflushes_alloc\tflushes_free\tsplits\n' >"$DATA"
 	printf 'series\tkrel\tcpus\tphase\tcontender\tpages\titers\tmap_ns\thide_ns\tflush_ns\twipe_ns\trestore_ns\tvfree_ns\tbase_ns\twalk_ns\n' >"$PROFILE"
 	load0=$(host_load)
-	qemus0=$(pgrep -c -x qemu-system-x86_64 || true)
 	gcc -static -O2 -Wall -Wextra -Werror -o "$ND_ROOT/build/guest/memfd_secret_bench" \
 		"$ND_ROOT/selftest/memfd_secret_bench.c"
 	for series in $ND_BENCH_KERNELS; do
@@ -118,7 +123,7 @@ main() {
 			"date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
 			"host=$(nproc) host cores, $(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n1)" \
 			"load=$load0 at the start, $(host_load) at the end (1/5/15 min)" \
-			"qemus=$qemus0 other QEMU processes at the start" \
+			"qemus=other QEMU guests running as each boot started: $CONTENTION" \
 			"wall=$((SECONDS - start)) s"
 		nd_log "wrote ${ND_BENCH_OUT#"$ND_ROOT"/}/results.md and cost-per-page.png"
 	fi
