@@ -245,7 +245,7 @@ plot_data() {
 	END {
 		for (b = 1; b <= nb; b++) {
 			split(boots[b], s, SUBSEP)
-			printf "# %s %s vCPUs\n", krel[boots[b]], s[2]
+			printf "# %s, %s vCPU%s\n", krel[boots[b]], s[2], (s[2] > 1 ? "s" : "")
 			for (j = 1; j <= np["steady"]; j++) {
 				p = pg["steady", j]
 				printf "%d", p
