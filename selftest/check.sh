@@ -29,6 +29,8 @@ BOOTS=(
 	"smp2-512M-pool hazards 2 512M - pool_max_mb=32"
 	"smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
 	"smp2-512M pool 2 512M - pool_max_mb=128"
+	# bench=2: a few pairs of each contender; asserts the flush counts only.
+	"smp4-512M bench-smoke 4 512M - -"
 )
 
 # not_run SERIES REASON: count every test of a kernel as failed, so a broken

@@ -21,6 +21,7 @@ PACKAGES=(
 	xz-utils kmod          # .deb and kernel payloads
 	debootstrap e2fsprogs  # the DKMS tier: Debian root, disk images
 	debhelper dh-dkms      # make deb
+	gnuplot-nox            # make bench: the plot (pngcairo)
 )
 
 main() {

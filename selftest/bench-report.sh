@@ -1,0 +1,310 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench-report.sh DIR [KEY=VALUE...]
+#
+# Turns DIR/results.tsv and DIR/profile.tsv (written by bench.sh, in ns)
+# into DIR/results.md and DIR/cost-per-page.png. KEY=VALUE pairs describe
+# the run (date, host, load, qemus, wall) for the header. Separate from
+# bench.sh so that the report can be redone without booting anything.
+set -euo pipefail
+# shellcheck source=selftest/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The targets of issue 4, steady state on 4 vCPUs.
+TARGET_SMP=4
+TARGET_PAGES="64 256"
+TARGET_RATIO=1.25
+TARGET_PER_PAGE=10
+
+# Common awk: the tables in memory, number formats, contender names.
+# shellcheck disable=SC2016 # awk code, expanded by awk
+AWK_LIB='
+BEGIN {
+	FS = "\t"
+	nc = split("vmalloc nd_not_present nd_read_only per_page memfd_secret", C, " ")
+	label["vmalloc"] = "vmalloc+vfree"
+	label["nd_not_present"] = "nd_vmalloc+nd_vfree, not present"
+	label["nd_read_only"] = "nd_vmalloc+nd_vfree, read-only"
+	label["per_page"] = "per-page flush (secretmem policy)"
+	label["memfd_secret"] = "memfd_secret(2) from user space"
+}
+# µs with 3 significant digits or so.
+function us(ns, u) {
+	if (ns == "")
+		return "–"
+	u = ns / 1000
+	if (u < 10)
+		return sprintf("%.2f", u)
+	if (u < 1000)
+		return sprintf("%.1f", u)
+	return sprintf("%.0f", u)
+}
+function ratio(a, b) {
+	if (a == "" || b == "" || b == 0)
+		return "–"
+	return sprintf("%.2f×", a / b)
+}
+function cnt(x) {
+	return x == "" || x == "-" ? "–" : x
+}
+FILENAME ~ /results\.tsv$/ && $1 != "series" {
+	key = $1 SUBSEP $3
+	if (!(key in seen)) {
+		seen[key] = 1
+		boots[++nb] = key
+		krel[key] = $2
+	}
+	r = key SUBSEP $4 SUBSEP $5 SUBSEP $6
+	iters[r] = $7; med[r] = $8; p90[r] = $9; ipis[r] = $10; ia[r] = $11
+	ifr[r] = $12; tlb[r] = $13; fa[r] = $14; ff[r] = $15; spl[r] = $16
+	if (!(($4, $6) in seenpages)) {
+		seenpages[$4, $6] = 1
+		np[$4]++
+		pg[$4, np[$4]] = $6
+	}
+}
+FILENAME ~ /profile\.tsv$/ && $1 != "series" {
+	r = $1 SUBSEP $3 SUBSEP $6
+	if (!(r in pf_map))
+		pfn[$1, $3]++
+	pf_pages[$1, $3, pfn[$1, $3]] = $6
+	pf_map[r] = $8; pf_hide[r] = $9; pf_flush[r] = $10; pf_wipe[r] = $11
+	pf_restore[r] = $12; pf_vfree[r] = $13; pf_base[r] = $14
+	pf_walk[r] = $15 != "" ? $15 : $9 - $10
+}
+'
+
+# report_md KEY=VALUE...: the markdown on stdout.
+report_md() {
+	awk -v meta="$(printf '%s\n' "$@")" -v tsmp="$TARGET_SMP" -v tpages="$TARGET_PAGES" \
+		-v tratio="$TARGET_RATIO" -v tpp="$TARGET_PER_PAGE" "$AWK_LIB"'
+	function boot_title(key, s) {
+		split(key, s, SUBSEP)
+		return "Kernel " krel[key] " (" s[1] "), " s[2] " vCPU" (s[2] > 1 ? "s" : "")
+	}
+	function phase_table(key, phase, i, j, c, r, p) {
+		print ""
+		print "| contender | pages | median µs | p90 µs | µs per page | flushes alloc / free | IPIs alloc / free | IPIs per pair | splits per pair | pairs |"
+		print "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		for (j = 1; j <= np[phase]; j++) {
+			p = pg[phase, j]
+			for (i = 1; i <= nc; i++) {
+				c = C[i]
+				r = key SUBSEP phase SUBSEP c SUBSEP p
+				if (!(r in med))
+					continue
+				printf "| %s | %d | %s | %s | %s | %s / %s | %s / %s | %s | %s | %s |\n", \
+					c, p, us(med[r]), us(p90[r]), us(med[r] / p), cnt(fa[r]), cnt(ff[r]), \
+					cnt(ia[r]), cnt(ifr[r]), cnt(ipis[r]), cnt(spl[r]), iters[r]
+			}
+		}
+	}
+	function ratio_table(key, phase, j, p, base, ours) {
+		print ""
+		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
+		print "|--:|--:|--:|--:|--:|"
+		for (j = 1; j <= np[phase]; j++) {
+			p = pg[phase, j]
+			base = key SUBSEP phase SUBSEP "vmalloc" SUBSEP p
+			ours = key SUBSEP phase SUBSEP "nd_not_present" SUBSEP p
+			printf "| %d | %s | %s | %s | %s |\n", p, ratio(med[ours], med[base]), \
+				ratio(med[key SUBSEP phase SUBSEP "nd_read_only" SUBSEP p], med[base]), \
+				ratio(med[key SUBSEP phase SUBSEP "per_page" SUBSEP p], med[ours]), \
+				ratio(med[key SUBSEP phase SUBSEP "memfd_secret" SUBSEP p], med[ours])
+		}
+	}
+	# Where a not-present pair spends its time beyond a vmalloc pair.
+	function profile_table(key, s, j, r, p, walk, ours, extra) {
+		split(key, s, SUBSEP)
+		if (!pfn[s[1], s[2]])
+			return
+		print ""
+		print "Profile of a not-present pair, step by step (median µs of each step, so the sum is approximate; the walk is the median of hide less flush, per round); the floor is a vmalloc()+vfree() pair in the same round:"
+		print ""
+		print "| pages | map (pages + vmap) | walk + entry writes | flush | wipe | restore | vfree | sum | vmalloc+vfree | sum − floor |"
+		print "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+		for (j = 1; j <= pfn[s[1], s[2]]; j++) {
+			p = pf_pages[s[1], s[2], j]
+			r = s[1] SUBSEP s[2] SUBSEP p
+			walk = pf_walk[r] < 0 ? 0 : pf_walk[r]
+			ours = pf_map[r] + pf_hide[r] + pf_wipe[r] + pf_restore[r] + pf_vfree[r]
+			extra = ours - pf_base[r]
+			printf "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p, us(pf_map[r]), \
+				us(walk), us(pf_flush[r]), us(pf_wipe[r]), us(pf_restore[r]), \
+				us(pf_vfree[r]), us(ours), us(pf_base[r]), (extra < 0 ? "−" us(-extra) : us(extra))
+		}
+	}
+	# One sentence: what the steps vmalloc has not add to a pair of @p pages.
+	function where(series, smp, p, r, walk, extra) {
+		r = series SUBSEP smp SUBSEP p
+		if (!(r in pf_map))
+			return
+		walk = pf_walk[r] < 0 ? 0 : pf_walk[r]
+		extra = walk + pf_flush[r] + pf_wipe[r] + pf_restore[r]
+		if (extra <= 0)
+			return
+		print ""
+		printf "Where the time goes (profile, %d pages): the steps a vmalloc pair does not have add %s µs to a pair: walk and entry writes %s (%d%%), flush %s (%d%%), wipe %s (%d%%), restore %s (%d%%). In the same rounds our pages and vmap area took %s µs to get and free, a vmalloc()+vfree() pair %s µs.\n", \
+			p, us(extra), us(walk), 100 * walk / extra + 0.5, us(pf_flush[r]), 100 * pf_flush[r] / extra + 0.5, \
+			us(pf_wipe[r]), 100 * pf_wipe[r] / extra + 0.5, us(pf_restore[r]), 100 * pf_restore[r] / extra + 0.5, \
+			us(pf_map[r] + pf_vfree[r]), us(pf_base[r])
+	}
+	function met(ok) {
+		return ok ? "**met**" : "**missed**"
+	}
+	function targets(key, s, n, tp, j, p, r, b, pp, worst, fmax, ffmax, imax, ifmax, vifmax, line) {
+		split(key, s, SUBSEP)
+		n = split(tpages, tp, " ")
+		print ""
+		print "### " boot_title(key) ", steady state, " tp[1] "–" tp[n] " pages"
+		print ""
+		print "| target | measured | |"
+		print "|---|---|---|"
+		fmax = 0; ffmax = 0; imax = 0; ifmax = 0; vifmax = 0; worst = 0; line = ""
+		for (j = 1; j <= n; j++) {
+			p = tp[j]
+			r = key SUBSEP "steady" SUBSEP "nd_not_present" SUBSEP p
+			pp = key SUBSEP "steady" SUBSEP "nd_read_only" SUBSEP p
+			b = key SUBSEP "steady" SUBSEP "vmalloc" SUBSEP p
+			if (fa[r] > fmax) fmax = fa[r]
+			if (fa[pp] > fmax) fmax = fa[pp]
+			if (ff[r] > ffmax) ffmax = ff[r]
+			if (ff[pp] > ffmax) ffmax = ff[pp]
+			if (ia[r] > imax) imax = ia[r]
+			if (ifr[r] > ifmax) ifmax = ifr[r]
+			if (ifr[b] > vifmax) vifmax = ifr[b]
+			if (med[b] && med[r] / med[b] > worst) worst = med[r] / med[b]
+			line = line (j > 1 ? ", " : "") p " pages " ratio(med[r], med[b]) " (read-only " ratio(med[pp], med[b]) ")"
+		}
+		printf "| flush broadcasts per nd_vmalloc ≤ 1 | %.2f (module counter); %.2f IPIs per call in /proc/interrupts CAL, one broadcast = %d | %s |\n", \
+			fmax, imax, s[2] - 1, met(fmax <= 1)
+		printf "| flushes per nd_vfree = 0 | %.2f (module counter); %.2f IPIs per nd_vfree, against %.2f per vfree of a vmalloc pair (vfree'"'"'s lazy vmap purge) | %s |\n", \
+			ffmax, ifmax, vifmax, met(ffmax == 0)
+		printf "| nd_vmalloc+nd_vfree ≤ %s× vmalloc+vfree | %s | %s |\n", tratio, line, met(worst <= tratio)
+		r = key SUBSEP "steady" SUBSEP "nd_not_present" SUBSEP 256
+		pp = key SUBSEP "steady" SUBSEP "per_page" SUBSEP 256
+		printf "| ≥ %d× faster than per-page at 256 pages | %s | %s |\n", tpp, ratio(med[pp], med[r]), \
+			met(med[r] && med[pp] / med[r] >= tpp)
+		where(s[1], s[2], 256)
+	}
+	END {
+		nm = split(meta, m, "\n")
+		for (i = 1; i <= nm; i++) {
+			e = index(m[i], "=")
+			info[substr(m[i], 1, e - 1)] = substr(m[i], e + 1)
+		}
+		print "# What hiding memory costs"
+		print ""
+		print "Measured by `make bench` (selftest/bench.sh) on " info["date"] ": one QEMU boot per kernel and vCPU count, `-m 1G`, Debian'"'"'s `init_on_free=0`. In each boot `memfd_secret_bench` runs first, then `insmod nodirect_alloc.ko bench=1` runs the other contenders interleaved, the order rotating every round."
+		print ""
+		print "**QEMU TCG numbers are for ratios, not absolute time.** TCG emulates every instruction and delivers an IPI by switching host threads; a flush that takes microseconds on hardware takes hundreds here. Compare contenders within one table, not with other machines."
+		print ""
+		print "Host: " info["host"] "; load average " info["load"] "; " info["qemus"] "; the run took " info["wall"] ". With other QEMU guests on the same two cores the vCPUs wait for host time, which inflates every IPI and the p90 columns most; the contenders of one boot share that noise alike, which is why they run interleaved."
+		print ""
+		print "Columns: a *pair* is one allocation and its free. Times are per pair (median, p90), and per page (median ÷ pages). *flushes* are the module'"'"'s own count of TLB flush broadcasts (each reaching every CPU), in the allocation and in the free. *IPIs* are call-function interrupts received by all CPUs (the CAL line of /proc/interrupts, read from the same per-CPU irq_stat counters), so one broadcast on N vCPUs is N−1 IPIs; memfd_secret reads /proc/interrupts around each batch and cannot split a pair. *splits* are direct-map leaves split (the module'"'"'s count, or /proc/vmstat direct_map_level2/3_splits for memfd_secret). *cold*: the first pairs after boot, each followed by a ballast allocation so the next pair gets pages never hidden before; *steady*: pages reused, as a long-lived user would."
+		print ""
+		print "Contenders: " 
+		for (i = 1; i <= nc; i++)
+			print "- `" C[i] "`: " label[C[i]]
+		print ""
+		print "## Against the targets"
+		for (b = 1; b <= nb; b++) {
+			split(boots[b], s, SUBSEP)
+			if (s[2] == tsmp)
+				targets(boots[b])
+		}
+		print ""
+		print "The wipe is memset() through the vmap alias. 6.1'"'"'s memset() runs `rep stosb` whenever the CPU has ERMS (QEMU'"'"'s `-cpu max` has), which TCG emulates a byte per iteration; 6.12'"'"'s wants FSRS for that and otherwise stores 8 bytes at a time. That, not the module, is why the same wipe costs several times more on 6.1 in these tables; on hardware with ERMS `rep stosb` is the fast way."
+		for (b = 1; b <= nb; b++) {
+			print ""
+			print "## " boot_title(boots[b])
+			print ""
+			print "### Steady state"
+			phase_table(boots[b], "steady")
+			print ""
+			print "Ratios of the medians:"
+			ratio_table(boots[b], "steady")
+			profile_table(boots[b])
+			print ""
+			print "### Cold direct map"
+			phase_table(boots[b], "cold")
+			print ""
+			print "Ratios of the medians:"
+			ratio_table(boots[b], "cold")
+		}
+		print ""
+		print "Raw data: results.tsv and profile.tsv beside this file (ns)."
+	}' "$DIR/results.tsv" "$DIR/profile.tsv"
+}
+
+# plot_data: one gnuplot data block per boot (blocks apart by two blank
+# lines): pages, then µs per page of each contender ("?" if none).
+plot_data() {
+	awk "$AWK_LIB"'
+	END {
+		for (b = 1; b <= nb; b++) {
+			split(boots[b], s, SUBSEP)
+			printf "# %s, %s vCPU%s\n", krel[boots[b]], s[2], (s[2] > 1 ? "s" : "")
+			for (j = 1; j <= np["steady"]; j++) {
+				p = pg["steady", j]
+				printf "%d", p
+				for (i = 1; i <= nc; i++) {
+					r = boots[b] SUBSEP "steady" SUBSEP C[i] SUBSEP p
+					printf " %s", (r in med) ? med[r] / p / 1000 : "?"
+				}
+				printf "\n"
+			}
+			printf "\n\n"
+		}
+	}' "$DIR/results.tsv" "$DIR/profile.tsv"
+}
+
+# plot: one panel per boot, a row per kernel.
+plot() {
+	local data=$1 titles=() nk ns line key i=0 cols=()
+	while read -r line; do
+		titles+=("$line")
+	done < <(sed -n 's/^# //p' "$data")
+	nk=$(printf '%s\n' "${titles[@]}" | cut -d' ' -f1 | sort -u | wc -l)
+	ns=$(((${#titles[@]} + nk - 1) / nk))
+	{
+		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((ns * 520)) $((nk * 420))
+		printf 'set output "%s"\n' "$DIR/cost-per-page.png"
+		printf 'set datafile missing "?"\n'
+		printf 'set logscale xy\nset grid\nset key top right font ",8"\n'
+		printf 'set xlabel "pages per allocation"\nset ylabel "µs per page (median, steady)"\n'
+		printf 'set xtics (1, 16, 64, 256, 4096)\n'
+		printf 'set multiplot layout %d,%d title "Cost per page against size (QEMU TCG: for ratios, not absolute time)"\n' "$nk" "$ns"
+		cols=(vmalloc "nd not-present" "nd read-only" "per-page flush" memfd_secret)
+		for key in "${titles[@]}"; do
+			printf 'set title "%s"\n' "$key"
+			printf 'plot '
+			for ((c = 0; c < ${#cols[@]}; c++)); do
+				printf '"%s" index %d using 1:%d with linespoints title "%s"%s' \
+					"$data" "$i" $((c + 2)) "${cols[c]}" "$( ((c + 1 < ${#cols[@]})) && echo ', ')"
+			done
+			printf '\n'
+			i=$((i + 1))
+		done
+		printf 'unset multiplot\n'
+	} >"$data.gp"
+	gnuplot "$data.gp"
+}
+
+main() {
+	(($# >= 1)) || nd_die "usage: bench-report.sh DIR [KEY=VALUE...]"
+	DIR=$1
+	shift
+	[[ -s $DIR/results.tsv ]] || nd_die "no $DIR/results.tsv"
+	[[ -f $DIR/profile.tsv ]] || : >"$DIR/profile.tsv"
+	report_md "$@" >"$DIR/results.md.tmp"
+	mv "$DIR/results.md.tmp" "$DIR/results.md"
+	local data
+	data=$(mktemp)
+	plot_data >"$data"
+	plot "$data"
+	rm -f "$data" "$data.gp"
+}
+
+main "$@"
