@@ -22,10 +22,11 @@ TARGET_PER_PAGE=10
 AWK_LIB='
 BEGIN {
 	FS = "\t"
-	nc = split("vmalloc nd_not_present nd_read_only per_page memfd_secret", C, " ")
+	nc = split("vmalloc nd_not_present nd_read_only nd_pool per_page memfd_secret", C, " ")
 	label["vmalloc"] = "vmalloc+vfree"
 	label["nd_not_present"] = "nd_vmalloc+nd_vfree, not present"
 	label["nd_read_only"] = "nd_vmalloc+nd_vfree, read-only"
+	label["nd_pool"] = "nd_vmalloc+nd_vfree, not present, from the pool of hidden 2 MiB blocks (pool_max_mb=64)"
 	label["per_page"] = "per-page flush (secretmem policy)"
 	label["memfd_secret"] = "memfd_secret(2) from user space"
 }
@@ -102,14 +103,15 @@ report_md() {
 	}
 	function ratio_table(key, phase, j, p, base, ours) {
 		print ""
-		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
-		print "|--:|--:|--:|--:|--:|"
+		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | pool ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
+		print "|--:|--:|--:|--:|--:|--:|"
 		for (j = 1; j <= np[phase]; j++) {
 			p = pg[phase, j]
 			base = key SUBSEP phase SUBSEP "vmalloc" SUBSEP p
 			ours = key SUBSEP phase SUBSEP "nd_not_present" SUBSEP p
-			printf "| %d | %s | %s | %s | %s |\n", p, ratio(med[ours], med[base]), \
+			printf "| %d | %s | %s | %s | %s | %s |\n", p, ratio(med[ours], med[base]), \
 				ratio(med[key SUBSEP phase SUBSEP "nd_read_only" SUBSEP p], med[base]), \
+				ratio(med[key SUBSEP phase SUBSEP "nd_pool" SUBSEP p], med[base]), \
 				ratio(med[key SUBSEP phase SUBSEP "per_page" SUBSEP p], med[ours]), \
 				ratio(med[key SUBSEP phase SUBSEP "memfd_secret" SUBSEP p], med[ours])
 		}
@@ -186,7 +188,28 @@ report_md() {
 		pp = key SUBSEP "steady" SUBSEP "per_page" SUBSEP 256
 		printf "| ≥ %d× faster than per-page at 256 pages | %s | %s |\n", tpp, ratio(med[pp], med[r]), \
 			met(med[r] && med[pp] / med[r] >= tpp)
+		pool_targets(key)
 		where(s[1], s[2], 256)
+	}
+	# The pool: no flush and no split per call in the steady state, and a
+	# pair no dearer than vmalloc+vfree at 16 to 256 pages.
+	function pool_targets(key, n, tp, j, p, q, b, fmax, smax, worst, line) {
+		n = split("16 64 256", tp, " ")
+		fmax = 0; smax = 0; worst = 0; line = ""
+		for (j = 1; j <= n; j++) {
+			p = tp[j]
+			q = key SUBSEP "steady" SUBSEP "nd_pool" SUBSEP p
+			b = key SUBSEP "steady" SUBSEP "vmalloc" SUBSEP p
+			if (!(q in med))
+				return
+			if (fa[q] > fmax) fmax = fa[q]
+			if (spl[q] > smax) smax = spl[q]
+			if (med[b] && med[q] / med[b] > worst) worst = med[q] / med[b]
+			line = line (j > 1 ? ", " : "") p " pages " ratio(med[q], med[b])
+		}
+		printf "| pool: flush broadcasts per nd_vmalloc = 0 (16–256 pages) | %.2f | %s |\n", fmax, met(fmax == 0)
+		printf "| pool: direct-map splits per pair = 0 (16–256 pages) | %.2f | %s |\n", smax, met(smax == 0)
+		printf "| pool: nd_vmalloc+nd_vfree ≤ 1× vmalloc+vfree (16–256 pages) | %s | %s |\n", line, met(worst <= 1)
 	}
 	END {
 		nm = split(meta, m, "\n")

@@ -62,6 +62,7 @@ enum nd_bench_kind {
 	ND_BENCH_NP,
 	ND_BENCH_RO,
 	ND_BENCH_PER_PAGE,
+	ND_BENCH_POOL,
 	ND_BENCH_NR,
 };
 
@@ -70,7 +71,11 @@ static const char * const nd_bench_names[ND_BENCH_NR] = {
 	[ND_BENCH_NP] = "nd_not_present",
 	[ND_BENCH_RO] = "nd_read_only",
 	[ND_BENCH_PER_PAGE] = "per_page",
+	[ND_BENCH_POOL] = "nd_pool",
 };
+
+/* The pool's cap while the pool contender allocates: 4096 pages fit. */
+#define ND_BENCH_POOL_MB	64
 
 /* One contender's pairs at one size. */
 struct nd_bench_acc {
@@ -91,7 +96,7 @@ struct nd_bench {
 
 /* The counters a pair is judged by, and the time, at one instant. */
 struct nd_bench_snap {
-	u64 ipis, tlb, flushes, flush_cpus, splits, t;
+	u64 ipis, tlb, flushes, flush_cpus, splits, pool_misses, t;
 };
 
 static void nd_bench_snap(struct nd_bench_snap *s)
@@ -112,6 +117,7 @@ static void nd_bench_snap(struct nd_bench_snap *s)
 	s->flush_cpus = atomic_long_read(&nd_stats.flush_cpus);
 	s->splits = atomic_long_read(&nd_stats.splits_2m) +
 		    atomic_long_read(&nd_stats.splits_1g);
+	s->pool_misses = atomic_long_read(&nd_stats.pool_misses);
 	s->t = ktime_get_ns();
 }
 
@@ -151,6 +157,7 @@ static void *nd_bench_alloc(struct nd_bench *b, enum nd_bench_kind kind,
 			    unsigned int pages)
 {
 	unsigned long size = pages * PAGE_SIZE;
+	void *p;
 
 	switch (kind) {
 	case ND_BENCH_VMALLOC:
@@ -159,6 +166,12 @@ static void *nd_bench_alloc(struct nd_bench *b, enum nd_bench_kind kind,
 		return nd_vmalloc_prot(size, GFP_KERNEL, ND_NOT_PRESENT);
 	case ND_BENCH_RO:
 		return nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
+	case ND_BENCH_POOL:
+		/* The pool is on for this contender only. */
+		nd_pool_set_max(ND_BENCH_POOL_MB);
+		p = nd_vmalloc_prot(size, GFP_KERNEL, ND_NOT_PRESENT);
+		nd_pool_set_max(0);
+		return p;
 	default:
 		return nd_bench_per_page_alloc(b, pages);
 	}
@@ -173,6 +186,7 @@ static void nd_bench_free(struct nd_bench *b, enum nd_bench_kind kind,
 		break;
 	case ND_BENCH_NP:
 	case ND_BENCH_RO:
+	case ND_BENCH_POOL:
 		nd_vfree(p);
 		break;
 	default:
@@ -184,6 +198,7 @@ static void nd_bench_free(struct nd_bench *b, enum nd_bench_kind kind,
  * Whether the flushes of one pair kept the promise: per nd_vmalloc one
  * flush on every CPU, two if a read-only call split; per nd_vfree none.
  * The per-page policy must flush once per page, or it measures nothing.
+ * The pool flushes only when it takes new blocks, once for all of them.
  */
 static bool nd_bench_flushes_ok(enum nd_bench_kind kind, unsigned int pages,
 				const struct nd_bench_snap *s0,
@@ -196,6 +211,8 @@ static bool nd_bench_flushes_ok(enum nd_bench_kind kind, unsigned int pages,
 		want = kind == ND_BENCH_RO && s1->splits != s0->splits ? 2 : 1;
 	else if (kind == ND_BENCH_PER_PAGE)
 		want = pages;
+	else if (kind == ND_BENCH_POOL)
+		want = s1->pool_misses != s0->pool_misses;
 	if (flushes == want && s2->flushes == s1->flushes &&
 	    s1->flush_cpus - s0->flush_cpus == want * num_online_cpus())
 		return true;
@@ -427,11 +444,11 @@ static int nd_bench_all(struct nd_bench *b)
 static int nd_bench_ktap(const struct nd_bench *b, long live0)
 {
 	static const enum nd_bench_kind checked[] = {
-		ND_BENCH_NP, ND_BENCH_RO, ND_BENCH_PER_PAGE,
+		ND_BENCH_NP, ND_BENCH_RO, ND_BENCH_PER_PAGE, ND_BENCH_POOL,
 	};
 	static const char * const names[] = {
 		"flush_promise_not_present", "flush_promise_read_only",
-		"per_page_flushes_each_page",
+		"per_page_flushes_each_page", "pool_flushes_new_blocks_only",
 	};
 	unsigned int i, fail = 0;
 	long live = atomic_long_read(&nd_stats.live_allocs) - live0;
@@ -472,6 +489,7 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0)
 int nd_bench_run(int mode)
 {
 	long live0 = atomic_long_read(&nd_stats.live_allocs);
+	unsigned int pool_max;
 	struct nd_bench *b;
 	int ret;
 
@@ -496,7 +514,12 @@ int nd_bench_run(int mode)
 	pr_info("bench: start kernel=%s cpus=%u mode=%s\n",
 		init_utsname()->release, num_online_cpus(),
 		b->full ? "full" : "smoke");
+	/* Off but for the pool contender; empty before and after. */
+	pool_max = nd_pool_set_max(0);
+	nd_pool_drain();
 	ret = nd_bench_all(b);
+	nd_pool_drain();
+	nd_pool_set_max(pool_max);
 	if (!ret)
 		ret = nd_bench_ktap(b, live0);
 	pr_info("bench: end ret=%d\n", ret);
