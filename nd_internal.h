@@ -86,7 +86,8 @@ void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 			       unsigned int nr);
 
 /* pool.c */
-#define ND_POOL_DEFAULT_MB	0
+/* On by default: it beats vmalloc+vfree itself (bench/results.md). */
+#define ND_POOL_DEFAULT_MB	64
 int nd_pool_init(void);
 void nd_pool_exit(void);
 int nd_pool_take(struct page **pages, unsigned int nr);

@@ -26,7 +26,7 @@ BOOTS=(
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
 	"smp2-512M hazards 2 512M - -"
-	"smp2-512M-pool hazards 2 512M - pool_max_mb=32"
+	"smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
 	"smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
 	"smp2-512M pool 2 512M - pool_max_mb=128"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.

@@ -93,10 +93,18 @@ int nd_demo_run(void)
 	nd_demo_read_all(va);
 	nd_demo_counters();
 
-	pr_info("demo: nd_vfree() wipes the page and puts it back:\n");
+	pr_info("demo: nd_vfree() wipes the page and %s:\n",
+		nd_pool_max() ? "keeps it hidden in the pool for the next call"
+			      : "puts it back");
 	nd_vfree(p);
 	nd_demo_entry("after nd_vfree", va);
 	nd_demo_read_all(va);
+	if (nd_pool_max()) {
+		pr_info("demo: the pool gives its free blocks back (as under memory pressure):\n");
+		nd_pool_drain();
+		nd_demo_entry("after the pool gave it back", va);
+		nd_demo_read_all(va);
+	}
 
 	ro = nd_vmalloc_prot(PAGE_SIZE, GFP_KERNEL | __GFP_ZERO, ND_READ_ONLY);
 	if (!ro)

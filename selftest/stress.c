@@ -119,6 +119,12 @@ static void nd_stress_alloc(struct nd_stress_worker *w,
 			nd_stress_check(w, !memchr_inv(p, 0, size),
 					"nd_vzalloc memory not zeroed", p);
 		break;
+	case 2:
+		/* Charged memory never comes from the pool: the page path. */
+		s->prot = ND_NOT_PRESENT;
+		p = nd_vmalloc_prot(size, GFP_KERNEL | __GFP_NOWARN |
+				    __GFP_ACCOUNT, ND_NOT_PRESENT);
+		break;
 	default:
 		s->prot = ND_READ_ONLY;
 		p = nd_vmalloc_prot(size, GFP_KERNEL | __GFP_NOWARN,
