@@ -209,6 +209,17 @@ static int nd_stress_churn_fn(void *arg)
 	return 0;
 }
 
+/* One KTAP result line, counted. */
+static void nd_stress_result(unsigned int nr, const char *name, bool ok,
+			     unsigned int *pass, unsigned int *fail)
+{
+	if (ok)
+		(*pass)++;
+	else
+		(*fail)++;
+	pr_info("%sok %u %s\n", ok ? "" : "not ", nr, name);
+}
+
 /**
  * nd_stress_run() - run the stress test for @seconds
  * @seconds: how long the workers run.
@@ -224,7 +235,6 @@ int nd_stress_run(unsigned int seconds)
 	struct nd_stress_worker *workers;
 	long live_allocs, live_pages;
 	struct nd_sweep sweep;
-	bool ok;
 
 	workers = kcalloc(nr_cpu_ids, sizeof(*workers), GFP_KERNEL);
 	if (!workers)
@@ -279,30 +289,19 @@ int nd_stress_run(unsigned int seconds)
 
 	pr_info("# %u workers for %u s: %lu operations, %lu checks, %lu errors, %lu allocations refused for memory\n",
 		n, seconds, ops, checks, errors, alloc_failures);
-	ok = n == num_online_cpus() && errors == 0 && ops > 0 && checks > 0;
-	if (ok)
-		pass++;
-	else
-		fail++;
-	pr_info("%sok 1 stress_workers\n", ok ? "" : "not ");
+	nd_stress_result(1, "stress_workers", n == num_online_cpus() &&
+			 !errors && ops && checks, &pass, &fail);
 
 	pr_info("# kernel CPA churn: %lu UC/WB rounds of %u pages, %lu errors\n",
 		churn.ops, ND_STRESS_CHURN_PAGES, churn.errors);
-	ok = churn.task && churn.ops > 0 && churn.errors == 0;
-	if (ok)
-		pass++;
-	else
-		fail++;
-	pr_info("%sok 2 stress_kernel_cpa_churn\n", ok ? "" : "not ");
+	nd_stress_result(2, "stress_kernel_cpa_churn",
+			 churn.task && churn.ops && !churn.errors, &pass, &fail);
 
-	ok = atomic_long_read(&nd_stats.live_allocs) == live_allocs &&
-	     atomic_long_read(&nd_stats.live_pages) == live_pages &&
-	     nd_probe_sweep_same(&sweep, "after stress");
-	if (ok)
-		pass++;
-	else
-		fail++;
-	pr_info("%sok 3 stress_nothing_left_hidden\n", ok ? "" : "not ");
+	nd_stress_result(3, "stress_nothing_left_hidden",
+			 atomic_long_read(&nd_stats.live_allocs) == live_allocs &&
+			 atomic_long_read(&nd_stats.live_pages) == live_pages &&
+			 nd_probe_sweep_same(&sweep, "after stress"),
+			 &pass, &fail);
 
 	pr_info("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 		pass, fail);
