@@ -11,11 +11,13 @@
 # Logs: build/bench-logs/. Fails if a boot failed (its tables are missing).
 #
 # ND_BENCH_KERNELS="6.12" and ND_BENCH_SMP="4" narrow the run; ND_BENCH_OUT
-# moves the results (default: bench/).
+# moves the results (default: bench/); ND_BENCH_TIMEOUT bounds each boot.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# A full 4-vCPU boot takes about 5 minutes on two quiet host cores.
+ND_BOOT_TIMEOUT=${ND_BENCH_TIMEOUT:-900}
 ND_BENCH_KERNELS=${ND_BENCH_KERNELS:-6.12 6.1}
 ND_BENCH_SMP=${ND_BENCH_SMP:-1 2 4}
 ND_BENCH_OUT=${ND_BENCH_OUT:-$ND_ROOT/bench}
