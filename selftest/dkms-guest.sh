@@ -173,9 +173,7 @@ keystore_unload() {
 
 pkg_install() {
 	cp "$DISK"/nodirect-alloc-dkms_*.deb /root/
-	apt-get install -y /root/nodirect-alloc-dkms_*.deb || return 1
-	# How long DKMS took to build, for the record.
-	tail -n 2 /var/lib/dkms/nodirect_alloc/*/build/make.log
+	apt-get install -y /root/nodirect-alloc-dkms_*.deb
 }
 
 # Purge while loaded: the package's prerm must unload it.
