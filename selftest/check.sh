@@ -7,6 +7,9 @@
 # crash boot); then checkpatch once. Each KTAP result of the module and each
 # boot verdict is one test. Logs: build/logs/. Ends with "N passed, N failed"
 # and fails if any test failed.
+# After the per-kernel tests, dkms-vm.sh adds the DKMS tier (the package
+# installed by DKMS on a Debian 12 VM with 6.1, a module linking to
+# nd_vmalloc, a reboot); ND_DKMS=0 leaves it out.
 #
 # ND_KERNELS="6.12" limits the kernels, ND_ONLY=REGEX the boots; ND_CACHE
 # moves the download cache.
@@ -142,6 +145,10 @@ main() {
 	for series in $ND_KERNELS; do
 		kernel_tests "$series"
 	done
+	if [[ ${ND_DKMS:-1} != 0 ]]; then
+		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" ||
+			nd_result FAIL "dkms tier" "dkms-vm.sh stopped; see its output above"
+	fi
 	style_test
 	echo "check took $((SECONDS - start)) s"
 	nd_summary

@@ -24,19 +24,20 @@ TAINT_BAD=$(((1 << 9) | (1 << 7)))
 
 report() { echo "$*" >/dev/ttyS1; echo "$*"; }
 
-# check NAME CMD...: run CMD, report it as one test.
+# check NAME CMD...: run CMD, report it as one test. Its output goes to
+# the console as it comes (a hang shows where), its last line is the reason
+# of a failure, and the time it took is shown (everything is slow in TCG).
 check() {
-	local name=$1 out
+	local name=$1 out=/run/nd-check.out start=$SECONDS
 	shift
 	echo "+ $*"
-	if out=$("$@" 2>&1); then
-		[[ -n $out ]] && printf '%s\n' "$out"
+	if "$@" 2>&1 | tee "$out"; then
 		report "ND-CHECK: PASS $name"
 	else
-		printf '%s\n' "$out"
 		FAILED=1
-		report "ND-CHECK: FAIL $name: $(tail -n1 <<<"$out")"
+		report "ND-CHECK: FAIL $name: $(tail -n1 "$out")"
 	fi
+	echo "+ $1: $((SECONDS - start)) s"
 }
 
 # finish: the kernel log, the verdict, and power off (QEMU then exits).
@@ -82,9 +83,28 @@ from_dkms_dir() {
 loaded() { [[ -d /sys/module/$1 ]] || fail "$1 is not loaded"; }
 unloaded() { [[ ! -d /sys/module/$1 ]] || fail "$1 is still loaded"; }
 
+# A load with selftest=1 fails if the selftest fails; the host reads its
+# KTAP from the kernel log. Unload first, or modprobe would do nothing.
 selftest() {
+	if [[ -d /sys/module/nodirect_alloc ]]; then
+		modprobe -r nodirect_alloc || return 1
+	fi
 	modprobe nodirect_alloc selftest=1 || return 1
 	modprobe -r nodirect_alloc
+}
+
+# Ask systemd-modules-load to load it at every boot, as an admin would.
+load_at_boot() {
+	echo nodirect_alloc >/etc/modules-load.d/nodirect_alloc.conf
+}
+
+# After the reboot it must be loaded already, and be the DKMS build.
+loaded_at_boot() {
+	local want
+	loaded nodirect_alloc || return 1
+	want=$(modinfo -F srcversion nodirect_alloc) || return 1
+	[[ $(cat /sys/module/nodirect_alloc/srcversion) == "$want" ]] ||
+		fail "the loaded module is not the one in updates/dkms"
 }
 
 install_keystore() {
@@ -156,8 +176,9 @@ pkg_install() {
 	apt-get install -y /root/nodirect-alloc-dkms_*.deb
 }
 
+# Purge while loaded: the package's prerm must unload it.
 pkg_remove() {
-	rm -f "/lib/modules/$KREL/extra/nd_keystore.ko"
+	rm -f "/lib/modules/$KREL/extra/nd_keystore.ko" /etc/modules-load.d/nodirect_alloc.conf
 	modprobe nodirect_alloc || return 1
 	apt-get purge -y nodirect-alloc-dkms || return 1
 	unloaded nodirect_alloc
@@ -182,6 +203,7 @@ install)
 	check "dkms status: installed for $KREL" dkms_installed
 	check "modinfo finds it in updates/dkms" from_dkms_dir
 	check "modprobe selftest=1 and unload" selftest
+	check "modules-load.d entry for the next boot" load_at_boot
 	check "consumer installed, depmod" install_keystore
 	check "modules.dep: consumer needs updates/dkms/nodirect_alloc" keystore_depends
 	check "modprobe consumer loads nodirect_alloc first" keystore_load
@@ -191,6 +213,7 @@ install)
 	check "modprobe -r consumer unloads both, key wiped" keystore_unload
 	;;
 reboot)
+	check "after reboot: loaded at boot, the DKMS build" loaded_at_boot
 	check "after reboot: dkms status installed" dkms_installed
 	check "after reboot: modinfo finds it in updates/dkms" from_dkms_dir
 	check "after reboot: modprobe selftest=1 and unload" selftest
