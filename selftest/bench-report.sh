@@ -101,6 +101,14 @@ report_md() {
 			}
 		}
 	}
+	# One phase of one boot: its table, then the ratios.
+	function phase_section(key, phase, title) {
+		print "### " title
+		phase_table(key, phase)
+		print ""
+		print "Ratios of the medians:"
+		ratio_table(key, phase)
+	}
 	function ratio_table(key, phase, j, p, base, ours) {
 		print ""
 		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | pool ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
@@ -243,18 +251,10 @@ report_md() {
 			print ""
 			print "## " boot_title(boots[b])
 			print ""
-			print "### Steady state"
-			phase_table(boots[b], "steady")
-			print ""
-			print "Ratios of the medians:"
-			ratio_table(boots[b], "steady")
+			phase_section(boots[b], "steady", "Steady state")
 			profile_table(boots[b])
 			print ""
-			print "### Cold direct map"
-			phase_table(boots[b], "cold")
-			print ""
-			print "Ratios of the medians:"
-			ratio_table(boots[b], "cold")
+			phase_section(boots[b], "cold", "Cold direct map")
 		}
 		print ""
 		print "Raw data: results.tsv and profile.tsv beside this file (ns)."
