@@ -37,7 +37,8 @@ MODULE_PARM_DESC(pool_max_mb,
 #define ND_BLOCK_MB	(PMD_SIZE >> 20)
 
 struct nd_block {
-	struct list_head node;		/* in its node's pool */
+	struct list_head node;		/* in @pool */
+	struct nd_pool *pool;		/* whose lock guards @used, @nr_free */
 	struct page *page;		/* the first of ND_BLOCK_PAGES */
 	unsigned int nr_free;
 	unsigned int nr_orig;		/* 1 (a 2M leaf) or PTRS_PER_PTE */
@@ -158,7 +159,11 @@ void nd_pool_put(struct page **pages, unsigned int nr)
 		b = xa_load(&nd_block_index, pfn >> ND_BLOCK_ORDER);
 		if (WARN_ON_ONCE(!b))
 			continue;
-		pool = &nd_pools[page_to_nid(b->page)];
+		/*
+		 * The pool the block was put in: its pages may be of another
+		 * node if the page allocator fell back, or the caller moved.
+		 */
+		pool = b->pool;
 		spin_lock_irqsave(&pool->lock, flags);
 		__clear_bit(pfn & (ND_BLOCK_PAGES - 1), b->used);
 		b->nr_free++;
@@ -182,7 +187,8 @@ void nd_pool_put(struct page **pages, unsigned int nr)
  */
 int nd_pool_take(struct page **pages, unsigned int nr)
 {
-	struct nd_pool *pool = &nd_pools[numa_mem_id()];
+	int nid = numa_mem_id();
+	struct nd_pool *pool = &nd_pools[nid];
 	unsigned int got, want_blocks, i;
 	struct nd_block *b, *next;
 	unsigned long flags;
@@ -195,7 +201,7 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 	if (got < nr) {
 		want_blocks = DIV_ROUND_UP(nr - got, ND_BLOCK_PAGES);
 		for (i = 0; i < want_blocks; i++) {
-			b = nd_block_new(numa_mem_id());
+			b = nd_block_new(nid);
 			if (!b)
 				break;
 			list_add_tail(&b->node, &fresh);
@@ -213,6 +219,7 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 
 		spin_lock_irqsave(&pool->lock, flags);
 		list_for_each_entry(b, &fresh, node) {
+			b->pool = pool;
 			pool->nr_blocks++;
 			pool->nr_free += ND_BLOCK_PAGES;
 		}
