@@ -40,6 +40,11 @@ enum nd_prot {
  * backing page through its direct-map address faults on every CPU
  * (%ND_NOT_PRESENT), or writing it does (%ND_READ_ONLY).
  *
+ * %ND_NOT_PRESENT memory not charged to a cgroup (no __GFP_ACCOUNT) comes
+ * from the module's pool of 2 MiB blocks that are out of the direct map
+ * already, while the pool is on (module parameter pool_max_mb): then no
+ * flush is needed, unless the pool has to take new blocks.
+ *
  * Context: Process context, may sleep.  Not from interrupts, nor with
  *          interrupts disabled or a spinlock held.
  * Return: the vmalloc address of the memory, or NULL on a bad argument or
@@ -74,12 +79,14 @@ void *nd_vzalloc(unsigned long size);
  * @addr: the address nd_vmalloc*() returned, or NULL.
  *
  * Zeroes the memory through its vmalloc address, puts every backing page
- * back into the direct map exactly as it was, then frees it.  No TLB flush
- * is needed for that.  An address that nd_vmalloc*() did not return, or
+ * back into the direct map exactly as it was, then frees it; pages from the
+ * pool go back to the pool instead, zeroed and still hidden, and reach the
+ * direct map again when the pool gives their block back.  No TLB flush is
+ * needed for either.  An address that nd_vmalloc*() did not return, or
  * that was already freed, is reported and left alone.
  *
- * Context: Any context.  From atomic context the pages are wiped and
- *          restored at once, and given back to the page allocator later.
+ * Context: Any context.  From atomic context the pages are wiped (and
+ *          restored) at once, and unmapped and given back later.
  */
 void nd_vfree(const void *addr);
 
