@@ -65,11 +65,14 @@ enum nd_fail_site {
 	ND_FAIL_NR,
 };
 
+/* A 2 MiB block: what a 2M leaf of the direct map maps. */
+#define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+#define ND_BLOCK_PAGES	BIT(ND_BLOCK_ORDER)
+
 /* nodirect_alloc.c */
 void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
 bool nd_fail(enum nd_fail_site site);
 void *nd_map_pages(unsigned long size, gfp_t gfp);
-void *nd_map_pool_pages(unsigned long size, struct page ***pagesp);
 struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 			     enum nd_prot prot);
 void nd_area_unhide(struct nd_area *area);

@@ -171,7 +171,7 @@ fail:
  * Context: Process context, may sleep.
  * Return: the address, or NULL with nothing taken from the pool.
  */
-void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
+static void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
 {
 	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct page **pages;

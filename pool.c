@@ -32,8 +32,6 @@ module_param(pool_max_mb, uint, 0644);
 MODULE_PARM_DESC(pool_max_mb,
 		 "most MiB of hidden 2 MiB blocks kept for reuse; 0 turns the pool off");
 
-#define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
-#define ND_BLOCK_PAGES	BIT(ND_BLOCK_ORDER)
 #define ND_BLOCK_MB	(PMD_SIZE >> 20)
 
 struct nd_block {

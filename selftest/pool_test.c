@@ -23,7 +23,6 @@
 #define ND_POOL_TEST_MB		16
 #define ND_POOL_TEST_PAGES	256
 #define ND_POOL_STEADY_LOOPS	20
-#define ND_POOL_BLOCK_PAGES	(1U << (PMD_SHIFT - PAGE_SHIFT))
 
 /* Every page of @p faults through __va on every CPU; the alias works. */
 static bool nd_pool_hidden(u8 *p, unsigned int nr_pages, const char *what)
@@ -226,14 +225,14 @@ int nd_test_pool_fallback(void)
 	/* A cap of one block, and an allocation that needs two. */
 	nd_pool_set_max(PMD_SIZE >> 20);
 	nd_counts_read(&c0);
-	p = nd_vmalloc((ND_POOL_BLOCK_PAGES + 1) * PAGE_SIZE);
+	p = nd_vmalloc((ND_BLOCK_PAGES + 1) * PAGE_SIZE);
 	nd_counts_read(&c1);
 	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1 &&
 			  c1.pool_blocks_taken == c0.pool_blocks_taken,
 			  "over the cap: %p, %ld fallbacks, %ld blocks taken", p,
 			  c1.pool_fallbacks - c0.pool_fallbacks,
 			  c1.pool_blocks_taken - c0.pool_blocks_taken);
-	failed |= nd_test(p && nd_pool_hidden(p, ND_POOL_BLOCK_PAGES + 1,
+	failed |= nd_test(p && nd_pool_hidden(p, ND_BLOCK_PAGES + 1,
 					      "over the cap"),
 			  "pages over the cap reachable through __va");
 	nd_vfree(p);
@@ -279,7 +278,7 @@ int nd_test_pool_atomic_free(void)
 	irq_work_sync(&f.work);
 	nd_deferred_flush();
 	nd_pool_stats(&blocks, &free_pages);
-	failed |= nd_test(blocks == 1 && free_pages == ND_POOL_BLOCK_PAGES,
+	failed |= nd_test(blocks == 1 && free_pages == ND_BLOCK_PAGES,
 			  "after a hardirq free: %lu blocks, %lu free pages",
 			  blocks, free_pages);
 	p = nd_vmalloc(16 * PAGE_SIZE);

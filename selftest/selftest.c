@@ -21,7 +21,6 @@
 #include "probe.h"
 #include "selftest.h"
 
-#define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define ND_SWEEP_PAGES	8
 #define ND_LEAK_TRIES	200
 #define ND_LEAK_PAGES	64
