@@ -1,13 +1,56 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What differs between the kernels we build for (Debian's 6.1 and 6.12),
- * as capabilities probed from their headers, never from version numbers.
+ * What differs between the kernels we build for (Debian 12's 6.1 and 6.12,
+ * Debian 13's 6.12, trixie-backports' 7.x), as capabilities probed from
+ * their headers, never from version numbers.
  */
 #ifndef _ND_COMPAT_H
 #define _ND_COMPAT_H
 
+#include <linux/gfp.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <asm/hardirq.h>
+
+/*
+ * alloc_pages_bulk() fills an array since 6.14 (a macro); before, that was
+ * alloc_pages_bulk_array().
+ */
+#ifdef alloc_pages_bulk
+#define nd_alloc_pages_bulk(gfp, nr, pages)	alloc_pages_bulk(gfp, nr, pages)
+#else
+#define nd_alloc_pages_bulk(gfp, nr, pages)	alloc_pages_bulk_array(gfp, nr, pages)
+#endif
+
+/*
+ * irq_stat became an array of counts indexed by IRQ_COUNT_* (7.x), which
+ * came with inc_perf_irq_stat().
+ */
+#ifdef inc_perf_irq_stat
+#define nd_irq_stat_calls(cpu)	per_cpu(irq_stat, cpu).counts[IRQ_COUNT_CALL_FUNCTION]
+#define nd_irq_stat_tlb(cpu)	per_cpu(irq_stat, cpu).counts[IRQ_COUNT_TLB]
+#else
+#define nd_irq_stat_calls(cpu)	per_cpu(irq_stat, cpu).irq_call_count
+#define nd_irq_stat_tlb(cpu)	per_cpu(irq_stat, cpu).irq_tlb_count
+#endif
+
+/*
+ * Drop this CPU's whole TLB, global entries and every PCID included (see
+ * tlbflush.c for why this route).  Kernels without CONFIG_PARAVIRT have
+ * no inline route: there __flush_tlb_all() must be exported to us.
+ */
+#ifdef CONFIG_PARAVIRT
+#include <asm/tlbflush.h>
+static inline void nd_flush_tlb_all_local(void)
+{
+	if (cpu_feature_enabled(X86_FEATURE_PGE))
+		__flush_tlb_global();
+	else
+		__flush_tlb_local();
+}
+#else
+#define nd_flush_tlb_all_local()	__flush_tlb_all()
+#endif
 
 typedef unsigned long (*nd_shrink_fn)(struct shrinker *,
 				      struct shrink_control *);

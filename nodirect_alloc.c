@@ -18,6 +18,7 @@
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
+#include "compat.h"
 #include "nd_internal.h"
 
 static char *selftest;
@@ -138,7 +139,7 @@ void *nd_map_pages(unsigned long size, gfp_t gfp)
 	if (!pages)
 		return NULL;
 
-	alloc_pages_bulk_array(gfp, nr_pages, pages);
+	nd_alloc_pages_bulk(gfp, nr_pages, pages);
 	for (i = 0; i < nr_pages; i++) {
 		if (nd_fail(ND_FAIL_PAGE))
 			goto fail;

@@ -30,6 +30,7 @@
 #include <linux/utsname.h>
 #include <linux/vmalloc.h>
 
+#include "compat.h"
 #include "nd_internal.h"
 
 #define ND_BENCH_FULL		1
@@ -110,8 +111,8 @@ static void nd_bench_snap(struct nd_bench_snap *s)
 	s->ipis = 0;
 	s->tlb = 0;
 	for_each_online_cpu(cpu) {
-		s->ipis += per_cpu(irq_stat, cpu).irq_call_count;
-		s->tlb += per_cpu(irq_stat, cpu).irq_tlb_count;
+		s->ipis += nd_irq_stat_calls(cpu);
+		s->tlb += nd_irq_stat_tlb(cpu);
 	}
 	s->flushes = atomic_long_read(&nd_stats.flushes);
 	s->flush_cpus = atomic_long_read(&nd_stats.flush_cpus);

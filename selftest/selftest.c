@@ -722,7 +722,7 @@ static int nd_test_atomic_free(void)
 	timer_setup(&f.timer, nd_softirq_free_fn, 0);
 	mod_timer(&f.timer, jiffies + 1);
 	wait_for_completion(&f.done);
-	del_timer_sync(&f.timer);
+	timer_delete_sync(&f.timer);
 
 	f.work = IRQ_WORK_INIT_HARD(nd_hardirq_free_fn);
 	f.p = p[2];
