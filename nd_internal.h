@@ -118,6 +118,7 @@ void nd_tlb_flush_all(void);
 
 /* selftest/selftest.c */
 int nd_selftest_run(const char *mode, bool need_1g);
+void nd_selftest_exit(void);
 
 /* selftest/demo.c */
 int nd_demo_run(void);

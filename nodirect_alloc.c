@@ -348,7 +348,7 @@ static void nd_area_release(struct nd_area *area)
  */
 bool nd_size_ok(unsigned long size, unsigned long ram_pages)
 {
-	return size && size <= min(ram_pages, (unsigned long)UINT_MAX) *
+	return size && size <= min_t(unsigned long, ram_pages, UINT_MAX) *
 			       PAGE_SIZE;
 }
 
@@ -661,6 +661,7 @@ static void __exit nd_exit(void)
 {
 	unsigned long left;
 
+	nd_selftest_exit();
 	/* Consumers hold a reference on us, so none is left to call in. */
 	left = nd_release_all();
 	if (left)

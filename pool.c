@@ -60,7 +60,7 @@ struct nd_block {
 
 /* One per NUMA node. */
 struct nd_pool {
-	spinlock_t lock;
+	spinlock_t lock;		/* the lists, counts and blocks' bitmaps */
 	struct list_head blocks;
 	unsigned long nr_blocks;
 	unsigned long nr_free;		/* free and flushed: can be handed out */

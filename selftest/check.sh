@@ -30,6 +30,7 @@ BOOTS=(
 	"smp2-512M crash 2 512M - -"
 	"smp2-512M hazards 2 512M - -"
 	"smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
+	"smp2-512M hibernate 2 512M - -"
 	"smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
 	"smp2-512M pool 2 512M - pool_max_mb=128"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.

@@ -22,6 +22,7 @@ PACKAGES=(
 	debootstrap e2fsprogs  # the DKMS tier: Debian root, disk images
 	debhelper dh-dkms      # make deb
 	gnuplot-nox            # make bench: the plot (pngcairo)
+	stress-ng              # the stress boot: the kernel's own direct-map users
 )
 
 main() {

@@ -849,10 +849,19 @@ static int nd_selftest_all(void)
 }
 
 /**
+ * nd_selftest_exit() - end what a selftest mode left running, at rmmod
+ */
+void nd_selftest_exit(void)
+{
+	nd_hibernate_test_stop();
+}
+
+/**
  * nd_selftest_run() - run what selftest= asks for
  * @mode: "1" or "y" for the selftest, "crash" for the unguarded read,
  *        "hold" for a live allocation to probe from outside, "fill" to
- *        leave the pool full of free blocks.
+ *        leave the pool full of free blocks, "hibernate" to allocate in a
+ *        loop while user space hibernates (verdict at rmmod).
  * @need_1g: a missing 1G leaf fails the 1G case instead of skipping it.
  *
  * Return: 0 if every case passed, -errno otherwise.
@@ -863,6 +872,8 @@ int nd_selftest_run(const char *mode, bool need_1g)
 		return nd_crash_run();
 	if (!strcmp(mode, "hold"))
 		return nd_hold_run();
+	if (!strcmp(mode, "hibernate"))
+		return nd_hibernate_test_start();
 	if (!strcmp(mode, "fill"))
 		return nd_pool_fill_run();
 	if (strcmp(mode, "1") && strcmp(mode, "y")) {

@@ -35,6 +35,7 @@ static inline long nd_counts_splits(const struct nd_counts *c)
 {
 	return c->splits_2m + c->splits_1g;
 }
+
 /* Why the case that returns ND_SKIP skipped. */
 extern const char *nd_skip_reason;
 
@@ -44,6 +45,10 @@ int nd_test_pool_fallback(void);
 int nd_test_pool_atomic_free(void);
 int nd_test_pool_numa(void);
 int nd_pool_fill_run(void);
+
+/* selftest/hibernate_test.c */
+int nd_hibernate_test_start(void);
+void nd_hibernate_test_stop(void);
 
 /* selftest/hardening_test.c */
 int nd_test_restore_after_cpa(void);
