@@ -182,7 +182,7 @@ nd_initramfs() {
 # loader included), as initramfs.sh specs at the same paths in the guest.
 nd_dynamic_binary() {
 	local lib
-	printf '%s\n' "$1"
+	printf '%s=%s\n' "$1" "$1"
 	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		printf '%s\n' "$(readlink -f "$lib")=$lib"
 	done
