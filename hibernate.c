@@ -83,8 +83,8 @@ static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
 		nd_pool_drain();
 		if (!nd_pm_anything_hidden(&live, &blocks))
 			return NOTIFY_DONE;
-		pr_warn("refusing hibernation: %ld allocations are live and the image would hold them\n",
-			live);
+		pr_warn("refusing hibernation: %ld allocations live and %lu pool blocks hidden; the image would hold them\n",
+			live, blocks);
 		/* A notifier that fails gets no POST_HIBERNATION. */
 		nd_pm_set_frozen(false);
 		return notifier_from_errno(-EBUSY);
