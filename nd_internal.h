@@ -23,6 +23,8 @@ struct nd_area {
 	unsigned int nr_hidden;		/* entries of @orig now changed */
 	enum nd_prot prot;
 	bool wipe_later;		/* freed in atomic context, not wiped */
+	bool internal;			/* a page of nd_kmalloc(): not the caller's */
+	bool sealed;			/* nd_vseal(): the alias is read-only */
 	pte_t orig[];			/* per page, the entry before hiding */
 };
 
@@ -54,6 +56,7 @@ struct nd_stats {
 	atomic_long_t pool_stale_flushes;	/* before freed pages are reused */
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
 	atomic_long_t pending_frees;		/* deferred, pages still hidden */
+	atomic_long_t seals;
 };
 
 /* nd_vfree() in atomic context wipes at once up to this many pages. */
@@ -83,6 +86,10 @@ gfp_t nd_fail_gfp(enum nd_fail_site site);
 
 /* nodirect_alloc.c */
 bool nd_size_ok(unsigned long size, unsigned long ram_pages);
+bool nd_gfp_ok(gfp_t gfp, void *caller);
+void *nd_vmalloc_internal(unsigned long size, gfp_t gfp);
+void nd_vfree_internal(const void *addr);
+unsigned long nd_area_meta_bytes(const void *addr);
 void *nd_map_pages(unsigned long size, gfp_t gfp);
 struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 			     enum nd_prot prot);
@@ -98,6 +105,18 @@ pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
 int nd_pageattr_hide_block(unsigned long va, pte_t *orig);
 int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 			      unsigned int nr);
+int nd_pageattr_seal(struct nd_area *area, bool seal);
+
+/* kmalloc.c */
+void nd_kmalloc_init(void);
+void nd_kmalloc_exit(void);
+void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller);
+void nd_kfree_caller(const void *ptr, void *caller);
+void nd_kmalloc_release_now(void);
+void nd_kmalloc_stats(size_t size, unsigned long *objects,
+		      unsigned long *pages);
+ssize_t nd_kmalloc_show_classes(char *buf);
+unsigned long nd_kmalloc_meta_bytes(void);
 
 /* pool.c */
 /* On by default: it beats vmalloc+vfree itself (bench/results.md). */

@@ -325,6 +325,12 @@ static void nd_area_release(struct nd_area *area)
 {
 	bool atomic = !preemptible() || rcu_preempt_depth();
 
+	/* Writable again for the wipe; a stale read-only TLB entry only
+	 * costs a spurious fault, which the kernel resolves.
+	 */
+	if (area->sealed)
+		nd_pageattr_seal(area, false);
+
 	/*
 	 * Before the restore, so no secret is ever readable elsewhere.  In
 	 * atomic context only a small area is wiped here, to keep the work
@@ -371,6 +377,23 @@ bool nd_size_ok(unsigned long size, unsigned long ram_pages)
 			       PAGE_SIZE;
 }
 
+/**
+ * nd_gfp_ok() - whether an allocation may be made with @gfp
+ * @gfp: what the caller passed.
+ * @caller: who, for the message.
+ *
+ * Return: true if @gfp allows sleeping and takes only GFP_KERNEL-like
+ * flags; false, after a rate-limited message, otherwise.
+ */
+bool nd_gfp_ok(gfp_t gfp, void *caller)
+{
+	if (gfpflags_allow_blocking(gfp) && !(gfp & ~ND_GFP_ALLOWED))
+		return true;
+	pr_err_ratelimited("nd_vmalloc from %pS: gfp %pGg must allow sleeping and take only GFP_KERNEL-like flags\n",
+			   caller, &gfp);
+	return false;
+}
+
 static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 		       void *caller)
 {
@@ -384,12 +407,7 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 				   caller, prot);
 		return false;
 	}
-	if (!gfpflags_allow_blocking(gfp) || (gfp & ~ND_GFP_ALLOWED)) {
-		pr_err_ratelimited("nd_vmalloc from %pS: gfp %pGg must allow sleeping and take only GFP_KERNEL-like flags\n",
-				   caller, &gfp);
-		return false;
-	}
-	return true;
+	return nd_gfp_ok(gfp, caller);
 }
 
 /*
@@ -475,39 +493,171 @@ void *nd_vzalloc(unsigned long size)
 }
 EXPORT_SYMBOL_GPL(nd_vzalloc);
 
-void nd_vfree(const void *addr)
+/*
+ * The live area that starts at @addr and is @internal or not, taken out of
+ * the registry if @take.  NULL, after a message naming @what and @caller,
+ * for anything else.
+ */
+static struct nd_area *nd_area_get(const void *addr, bool internal,
+				   bool take, const char *what, void *caller)
 {
 	struct nd_area *area;
 	unsigned long flags;
 	void *start = NULL;
-
-	if (!addr)
-		return;
+	bool ok = false;
 
 	raw_spin_lock_irqsave(&nd_registry_lock, flags);
 	area = nd_registry_find(addr);
 	if (area) {
 		start = area->addr;
-		if (start == addr)
+		ok = start == addr && area->internal == internal;
+		if (ok && take)
 			rb_erase(&area->node, &nd_registry);
 	}
 	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
-
-	if (area && start == addr) {
-		nd_area_release(area);
-		return;
-	}
+	if (ok)
+		return area;
 
 	atomic_long_inc(&nd_stats.bad_calls);
-	if (start)
-		pr_err_ratelimited("%s(%p) from %pS: points inside the allocation at %p; nothing freed\n",
-				   __func__, addr, __builtin_return_address(0),
-				   start);
+	if (area && area->internal != internal)
+		pr_err_ratelimited("%s(%p) from %pS: an object of nd_kmalloc(); nothing done\n",
+				   what, addr, caller);
+	else if (start)
+		pr_err_ratelimited("%s(%p) from %pS: points inside the allocation at %p; nothing done\n",
+				   what, addr, caller, start);
 	else
-		pr_err_ratelimited("%s(%p) from %pS: not from nd_vmalloc, or already freed; nothing freed\n",
-				   __func__, addr, __builtin_return_address(0));
+		pr_err_ratelimited("%s(%p) from %pS: not from nd_vmalloc, or already freed; nothing done\n",
+				   what, addr, caller);
+	return NULL;
+}
+
+void nd_vfree(const void *addr)
+{
+	struct nd_area *area;
+
+	if (!addr)
+		return;
+	area = nd_area_get(addr, false, true, __func__,
+			   __builtin_return_address(0));
+	if (area)
+		nd_area_release(area);
 }
 EXPORT_SYMBOL_GPL(nd_vfree);
+
+/**
+ * nd_vmalloc_internal() - a hidden area for nd_kmalloc()'s objects
+ * @size: bytes.
+ * @gfp: as for nd_vmalloc_prot().
+ *
+ * Like nd_vmalloc_prot(@size, @gfp, ND_NOT_PRESENT), but nd_vfree() and
+ * nd_vseal() refuse the area: its objects belong to other callers.
+ *
+ * Return: the address, or NULL.
+ */
+void *nd_vmalloc_internal(unsigned long size, gfp_t gfp)
+{
+	void *addr = nd_vmalloc_caller(size, gfp, ND_NOT_PRESENT,
+				       __builtin_return_address(0));
+	struct nd_area *area;
+	unsigned long flags;
+
+	if (!addr)
+		return NULL;
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
+	area = nd_registry_find(addr);
+	area->internal = true;
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
+	return addr;
+}
+
+/* A vmap_area and a vm_struct, which the kernel keeps for each area. */
+#define ND_VMAP_META_BYTES	128
+
+/* Bookkeeping bytes kmalloc'ed for @size bytes (kv*alloc may vmalloc). */
+static unsigned long nd_meta_size(const void *p, size_t size)
+{
+	return is_vmalloc_addr(p) ? PAGE_ALIGN(size) : ksize(p);
+}
+
+/**
+ * nd_area_meta_bytes() - bookkeeping bytes of the live area at @addr
+ * @addr: its address.
+ *
+ * Return: the area structure, its page array and the kernel's vmap
+ * bookkeeping; 0 if no area starts at @addr.
+ */
+unsigned long nd_area_meta_bytes(const void *addr)
+{
+	unsigned long flags, bytes = 0;
+	struct nd_area *area;
+
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
+	area = nd_registry_find(addr);
+	if (area && area->addr == addr) {
+		bytes = ND_VMAP_META_BYTES +
+			nd_meta_size(area, struct_size(area, orig, area->nr_pages));
+		if (area->pages)
+			bytes += nd_meta_size(area->pages, area->nr_pages *
+					      sizeof(*area->pages));
+	}
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
+	return bytes;
+}
+
+/**
+ * nd_vfree_internal() - free an area of nd_vmalloc_internal()
+ * @addr: its address.
+ */
+void nd_vfree_internal(const void *addr)
+{
+	struct nd_area *area = nd_area_get(addr, true, true, __func__,
+					   __builtin_return_address(0));
+
+	if (area)
+		nd_area_release(area);
+}
+
+int nd_vseal(const void *addr)
+{
+	struct nd_area *area;
+	int ret;
+
+	area = nd_area_get(addr, false, false, __func__,
+			   __builtin_return_address(0));
+	if (!area)
+		return -EINVAL;
+	/* Sealing twice changes nothing and needs no second flush. */
+	if (READ_ONCE(area->sealed))
+		return 0;
+	ret = nd_pageattr_seal(area, true);
+	if (ret)
+		return ret;
+	WRITE_ONCE(area->sealed, true);
+	nd_tlb_flush_all();
+	atomic_long_inc(&nd_stats.seals);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(nd_vseal);
+
+void *nd_kmalloc(size_t size, gfp_t gfp)
+{
+	return nd_kmalloc_flags(size, gfp, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_kmalloc);
+
+void *nd_kzalloc(size_t size, gfp_t gfp)
+{
+	/* Every object is zeroed already: pages come zeroed, frees wipe. */
+	return nd_kmalloc_flags(size, gfp | __GFP_ZERO,
+				__builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_kzalloc);
+
+void nd_kfree(const void *ptr)
+{
+	nd_kfree_caller(ptr, __builtin_return_address(0));
+}
+EXPORT_SYMBOL_GPL(nd_kfree);
 
 /* Free everything still live; only when no caller can reach us any more. */
 static unsigned long nd_release_all(void)
@@ -564,6 +714,7 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(pool_blocks_returned), &nd_stats.pool_blocks_returned },
 	{ ND_STAT_ATTR(pool_stale_flushes), &nd_stats.pool_stale_flushes },
 	{ ND_STAT_ATTR(leaked_pages), &nd_stats.leaked_pages },
+	{ ND_STAT_ATTR(seals), &nd_stats.seals },
 };
 
 /* What the pool holds now, summed over its nodes. */
@@ -585,9 +736,27 @@ static ssize_t pool_free_pages_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%lu\n", free_pages);
 }
 
+/* Per size class of nd_kmalloc(): "size:objects:pages", space apart. */
+static ssize_t kmalloc_classes_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return nd_kmalloc_show_classes(buf);
+}
+
+static ssize_t kmalloc_objects_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	unsigned long objects, pages;
+
+	nd_kmalloc_stats(0, &objects, &pages);
+	return sysfs_emit(buf, "%lu\n", objects);
+}
+
 static struct kobj_attribute nd_pool_attrs[] = {
 	__ATTR_RO(pool_blocks),
 	__ATTR_RO(pool_free_pages),
+	__ATTR_RO(kmalloc_classes),
+	__ATTR_RO(kmalloc_objects),
 };
 
 static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) +
@@ -632,6 +801,7 @@ static int __init nd_init(void)
 	ret = nd_pool_init();
 	if (ret)
 		return ret;
+	nd_kmalloc_init();
 
 	ret = nd_sysfs_init();
 	if (ret)
@@ -664,6 +834,7 @@ static int __init nd_init(void)
 	return 0;
 
 err:
+	nd_kmalloc_exit();
 	left = nd_release_all();
 	if (left)
 		pr_err("selftest left %lu allocations live; restored and freed them\n",
@@ -682,6 +853,7 @@ static void __exit nd_exit(void)
 
 	nd_selftest_exit();
 	/* Consumers hold a reference on us, so none is left to call in. */
+	nd_kmalloc_exit();
 	left = nd_release_all();
 	if (left)
 		pr_warn("unloading with %lu allocations live: wiped, restored to the direct map and freed\n",

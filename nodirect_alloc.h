@@ -97,4 +97,60 @@ void *nd_vzalloc(unsigned long size);
  */
 void nd_vfree(const void *addr);
 
+/**
+ * nd_vseal() - make a live allocation read-only through its own address too
+ * @addr: what nd_vmalloc*() returned.
+ *
+ * For a secret that never changes once it is set: after this, a write
+ * through @addr faults on every CPU (one TLB flush), while reads work.
+ * The direct-map alias stays as nd_vmalloc*() left it.  There is no
+ * unseal: a sealed secret stays sealed until nd_vfree(), which still
+ * wipes, restores and frees it.  Sealing a sealed area again is harmless.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0, or -EINVAL (reported, nothing changed) for a pointer that is
+ *         not the start of a live nd_vmalloc*() area, or an object of
+ *         nd_kmalloc().
+ */
+int nd_vseal(const void *addr);
+
+/**
+ * nd_kmalloc() - a small object outside the direct map
+ * @size: 1 to PAGE_SIZE / 2 bytes (2048 on x86_64); larger sizes are
+ *        refused: use nd_vmalloc().
+ * @gfp: as for nd_vmalloc_prot(): must allow blocking.
+ *
+ * Objects of a size class (16, 32, ... 2048 bytes) share hidden pages of
+ * the module's pool, so 1000 keys of 32 bytes take 8 pages, not 1000.
+ * The object is reachable only through the returned address, which is
+ * aligned to its size class.  It comes zeroed.
+ *
+ * Context: Process context, may sleep.
+ * Return: the object, or NULL.
+ */
+void *nd_kmalloc(size_t size, gfp_t gfp);
+
+/**
+ * nd_kzalloc() - a zeroed small object outside the direct map
+ * @size: as for nd_kmalloc().
+ * @gfp: as for nd_kmalloc().
+ *
+ * Context: Process context, may sleep.
+ * Return: the zeroed object, or NULL.
+ */
+void *nd_kzalloc(size_t size, gfp_t gfp);
+
+/**
+ * nd_kfree() - wipe and free an object of nd_kmalloc()
+ * @ptr: the object; NULL is a no-op.
+ *
+ * The object's bytes are zeroed at once.  A page whose objects are all
+ * free goes back to the pool a little later.  A pointer that is not the
+ * start of a live object (inside one, from elsewhere, freed already) is
+ * reported and left alone.
+ *
+ * Context: Any context but NMI.
+ */
+void nd_kfree(const void *ptr);
+
 #endif /* _NODIRECT_ALLOC_H */

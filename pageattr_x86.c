@@ -470,3 +470,36 @@ out:
 		       (void *)va);
 	return ret;
 }
+
+/**
+ * nd_pageattr_seal() - make the area's own mapping read-only, or writable
+ * @area: a live area.
+ * @seal: true to take write access away, false to give it back.
+ *
+ * Only the area's vmap mapping changes (4K entries that vmap() made and
+ * that nobody else writes while the area is live).  Taking write access
+ * away needs a flush on every CPU, which the caller makes; giving it back
+ * needs none (a stale read-only entry costs a spurious fault at most).
+ * Read-only drops Dirty too: !RW with Dirty is a shadow-stack entry.
+ *
+ * Return: 0, or -EFAULT if the mapping is not made of 4K entries.
+ */
+int nd_pageattr_seal(struct nd_area *area, bool seal)
+{
+	unsigned int i, level;
+	pte_t *kpte;
+
+	for (i = 0; i < area->nr_pages; i++) {
+		kpte = lookup_address((unsigned long)area->addr + i * PAGE_SIZE,
+				      &level);
+		if (!kpte || level != PG_LEVEL_4K || !pte_present(*kpte))
+			return -EFAULT;
+		if (seal)
+			set_pte_atomic(kpte, pte_clear_flags(*kpte, _PAGE_RW |
+							      _PAGE_DIRTY));
+		else
+			set_pte_atomic(kpte, pte_set_flags(*kpte, _PAGE_RW |
+							    _PAGE_DIRTY));
+	}
+	return 0;
+}

@@ -28,6 +28,7 @@ BOOTS=(
 	"smp2-512M-numa2 selftest 2 512M:2 - -"
 	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"smp2-512M crash 2 512M - -"
+	"smp2-512M crash-seal 2 512M - -"
 	"smp2-512M hazards 2 512M - -"
 	"smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
 	"smp2-512M hibernate 2 512M - -"

@@ -76,10 +76,11 @@ selftest)
 	show_counters
 	unload_and_judge
 	;;
-crash)
-	# The module reads a hidden page through __va: the oops panics the
-	# kernel (oops=panic), so getting past insmod is the failure.
-	insmod "$MODULE" selftest=crash $args
+crash | crash-seal)
+	# The module reads a hidden page through __va (crash), or writes
+	# through a sealed area's own address (crash-seal): the oops panics
+	# the kernel (oops=panic), so getting past insmod is the failure.
+	insmod "$MODULE" selftest="$mode" $args
 	verdict FAIL survived
 	;;
 stress)

@@ -263,18 +263,22 @@ nd_hex64() {
 	printf '%016s' "${h,,}" | tr ' ' 0
 }
 
-# nd_crash_reason CONSOLE: empty if the console shows the module reading the
-# hidden page through __va and faulting on exactly that address.
+# nd_crash_reason CONSOLE MODE: empty if the console shows the module
+# reading the hidden page through __va (crash), or writing through a sealed
+# area's own address (crash-seal), and faulting on exactly that address,
+# with the fault of that kind.
 nd_crash_reason() {
-	local text addr fault
+	local text addr fault what kind
 	text=$(nd_console_text "$1")
-	addr=$(sed -n 's/.*nodirect_alloc: crash: reading hidden page through __va at \(0[xX]\)\{0,1\}\([0-9a-fA-F]\{1,16\}\).*/\2/p' <<<"$text" | head -n1)
-	[[ -n $addr ]] || { echo "no 'crash: reading hidden page' line"; return; }
+	what='reading hidden page through __va' kind='not-present page'
+	[[ ${2:-crash} == crash-seal ]] && what='writing sealed area' kind='permissions violation'
+	addr=$(sed -n "s/.*nodirect_alloc: crash: $what at \\(0[xX]\\)\\{0,1\\}\\([0-9a-fA-F]\\{1,16\\}\\).*/\\2/p" <<<"$text" | head -n1)
+	[[ -n $addr ]] || { echo "no 'crash: $what' line"; return; }
 	fault=$(sed -n 's/.*BUG: unable to handle page fault for address: \([0-9a-fA-F]*\).*/\1/p' <<<"$text" | head -n1)
 	[[ -n $fault ]] || { echo "no page fault at $addr"; return; }
 	[[ $(nd_hex64 "$addr") == "$(nd_hex64 "$fault")" ]] ||
 		{ echo "faulted at $fault, expected $addr"; return; }
-	grep -q 'not-present page' <<<"$text" || echo "fault at $fault is not a not-present fault"
+	grep -q "$kind" <<<"$text" || echo "fault at $fault is not a $kind fault"
 }
 
 # nd_boot_reason NAME MODE: why the boot just run failed (empty: it passed).
@@ -287,18 +291,18 @@ nd_boot_reason() {
 	fi
 	[[ -s $ND_CONSOLE ]] || { echo "empty console (qemu exit $ND_QEMU_RC)"; return; }
 	bad=$ND_BAD_ALWAYS
-	[[ $mode == crash ]] || bad="$bad|$ND_BAD_UNLESS_CRASH"
+	[[ $mode == crash* ]] || bad="$bad|$ND_BAD_UNLESS_CRASH"
 	text=$(grep -v '^nodirect_alloc: ' <<<"$text" || true)
 	bad=$(grep -E -m1 "$bad" <<<"$text" || true)
-	if [[ $mode == crash && -z $bad ]]; then
+	if [[ $mode == crash* && -z $bad ]]; then
 		# Only the one fault we asked for may appear.
 		bad=$(grep -E 'BUG:' <<<"$text" | grep -v -m1 'BUG: unable to handle page fault for address' || true)
 	fi
 	[[ -z $bad ]] || { echo "console: $bad"; return; }
 	verdict=$(sed -n 's/\r$//; s/.*ND-VERDICT: //p' "$ND_VERDICT" 2>/dev/null | head -n1)
-	if [[ $mode == crash ]]; then
+	if [[ $mode == crash* ]]; then
 		[[ -z $verdict ]] || { echo "verdict: $verdict"; return; }
-		nd_crash_reason "$ND_CONSOLE"
+		nd_crash_reason "$ND_CONSOLE" "$mode"
 		return
 	fi
 	[[ -n $verdict ]] || { echo "no verdict (qemu exit $ND_QEMU_RC)"; return; }

@@ -196,7 +196,7 @@ static unsigned long nd_level_size(unsigned int level)
  * leaf counts too: the pool hides whole 2M leaves, and a hidden leaf left
  * behind is as much a leak as a 4K entry.
  *
- * Context: Process context, may sleep.
+ * Context: Any context but NMI; sleeps only where it may.
  */
 void nd_probe_sweep(struct nd_sweep *sweep)
 {
@@ -218,7 +218,8 @@ void nd_probe_sweep(struct nd_sweep *sweep)
 				sweep->read_only[level]++;
 		}
 		va = ALIGN_DOWN(va, size) + size;
-		if (!(++n & 4095))
+		/* Also called with interrupts off (the hibernation probe). */
+		if (!(++n & 4095) && preemptible())
 			cond_resched();
 	}
 }

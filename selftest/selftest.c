@@ -789,6 +789,12 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "gfp_scope", nd_test_gfp_scope },
 	{ "size_limit", nd_test_size_limit },
 	{ "sweep_large", nd_test_sweep_large },
+	{ "kmalloc_hidden", nd_test_kmalloc_hidden },
+	{ "kmalloc_no_overlap", nd_test_kmalloc_no_overlap },
+	{ "kmalloc_wipe_and_return", nd_test_kmalloc_wipe_and_return },
+	{ "kmalloc_bad_calls", nd_test_kmalloc_bad_calls },
+	{ "kmalloc_footprint", nd_test_kmalloc_footprint },
+	{ "vseal", nd_test_vseal },
 };
 
 static int nd_selftest_all(void)
@@ -870,6 +876,8 @@ int nd_selftest_run(const char *mode, bool need_1g)
 {
 	if (!strcmp(mode, "crash"))
 		return nd_crash_run();
+	if (!strcmp(mode, "crash-seal"))
+		return nd_crash_seal_run();
 	if (!strcmp(mode, "hold"))
 		return nd_hold_run();
 	if (!strcmp(mode, "hibernate"))

@@ -46,6 +46,15 @@ int nd_test_pool_atomic_free(void);
 int nd_test_pool_numa(void);
 int nd_pool_fill_run(void);
 
+/* selftest/kmalloc_test.c */
+int nd_test_kmalloc_hidden(void);
+int nd_test_kmalloc_no_overlap(void);
+int nd_test_kmalloc_wipe_and_return(void);
+int nd_test_kmalloc_bad_calls(void);
+int nd_test_kmalloc_footprint(void);
+int nd_test_vseal(void);
+int nd_crash_seal_run(void);
+
 /* selftest/hibernate_test.c */
 int nd_hibernate_test_start(void);
 void nd_hibernate_test_stop(void);
