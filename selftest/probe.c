@@ -208,7 +208,11 @@ void nd_probe_sweep(struct nd_sweep *sweep)
 	memset(sweep, 0, sizeof(*sweep));
 	while (va < end) {
 		kpte = lookup_address(va, &level);
-		size = nd_level_size(level);
+		/*
+		 * For a hole, 6.1 names the level above the empty entry and
+		 * 6.12 the entry's own: step by 2M, small enough for either.
+		 */
+		size = kpte ? nd_level_size(level) : PMD_SIZE;
 		if (kpte && !pte_none(*kpte) && !is_kfence_address((void *)va) &&
 		    level <= PG_LEVEL_1G) {
 			/* A not-present 2M leaf keeps PSE: pte_present() says no. */
