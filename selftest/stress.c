@@ -38,10 +38,20 @@ struct nd_stress_slot {
 	u8 fill;
 };
 
+/* A small object of nd_kmalloc(). */
+struct nd_stress_obj {
+	u8 *p;
+	size_t size;
+	u8 fill;
+};
+
+#define ND_STRESS_OBJS		16
+
 struct nd_stress_worker {
 	struct task_struct *task;
 	struct rnd_state rnd;
 	struct nd_stress_slot slot[ND_STRESS_SLOTS];
+	struct nd_stress_obj obj[ND_STRESS_OBJS];
 	unsigned long ops, checks, errors, alloc_failures;
 };
 
@@ -158,6 +168,46 @@ static void nd_stress_free(struct nd_stress_worker *w,
 	w->ops++;
 }
 
+/*
+ * A small object: allocate one of a random size, or check one (its bytes
+ * through its address, a read of its page through __va must fault) and
+ * free it, now and then with interrupts off.
+ */
+static void nd_stress_small(struct nd_stress_worker *w,
+			    struct nd_stress_obj *o)
+{
+	u32 rnd = prandom_u32_state(&w->rnd);
+	u64 val;
+
+	w->ops++;
+	if (!o->p) {
+		o->size = 1 + rnd % (PAGE_SIZE / 2);
+		o->p = nd_kmalloc(o->size, GFP_KERNEL | __GFP_NOWARN);
+		if (!o->p) {
+			w->alloc_failures++;
+			return;
+		}
+		nd_stress_check(w, !memchr_inv(o->p, 0, o->size),
+				"nd_kmalloc object not zeroed", o->p);
+		o->fill = 1 + (rnd >> 16) % 255;
+		memset(o->p, o->fill, o->size);
+		return;
+	}
+	nd_stress_check(w, !memchr_inv(o->p, o->fill, o->size),
+			"small object lost its data (overlap?)", o->p);
+	nd_stress_check(w, nd_probe_read(page_address(vmalloc_to_page(o->p)) +
+					 offset_in_page(o->p), &val) == -EFAULT,
+			"__va read of a small object did not fault", o->p);
+	if (rnd % 8 == 0) {
+		local_irq_disable();
+		nd_kfree(o->p);
+		local_irq_enable();
+	} else {
+		nd_kfree(o->p);
+	}
+	o->p = NULL;
+}
+
 static int nd_stress_worker_fn(void *arg)
 {
 	struct nd_stress_worker *w = arg;
@@ -165,6 +215,12 @@ static int nd_stress_worker_fn(void *arg)
 	unsigned int i;
 
 	while (!kthread_should_stop()) {
+		if (prandom_u32_state(&w->rnd) & 1) {
+			nd_stress_small(w, &w->obj[prandom_u32_state(&w->rnd) %
+						    ND_STRESS_OBJS]);
+			cond_resched();
+			continue;
+		}
 		s = &w->slot[prandom_u32_state(&w->rnd) % ND_STRESS_SLOTS];
 		if (!s->p)
 			nd_stress_alloc(w, s);
@@ -177,6 +233,9 @@ static int nd_stress_worker_fn(void *arg)
 	for (i = 0; i < ND_STRESS_SLOTS; i++)
 		if (w->slot[i].p)
 			nd_stress_free(w, &w->slot[i]);
+	for (i = 0; i < ND_STRESS_OBJS; i++)
+		if (w->obj[i].p)
+			nd_stress_small(w, &w->obj[i]);
 	return 0;
 }
 
@@ -282,6 +341,8 @@ int nd_stress_run(unsigned int seconds)
 		alloc_failures += w->alloc_failures;
 	}
 	kfree(workers);
+	/* Empty pages of small objects go back to the pool now. */
+	nd_kmalloc_release_now();
 	/* Frees from atomic context finish their vfree() in a worker. */
 	nd_deferred_flush();
 	/* Free pool blocks are hidden by design: give them back first. */
