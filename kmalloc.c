@@ -276,18 +276,21 @@ void nd_kmalloc_stats(size_t size, unsigned long *objects,
 }
 
 /**
- * nd_kmalloc_meta_bytes() - what the bookkeeping of all pages takes
+ * nd_kmalloc_meta_bytes() - what the bookkeeping of a class's pages takes
+ * @size: the class that serves @size bytes.
  *
  * Return: bytes of slab and area structures, page arrays, and the
  * kernel's own vmap bookkeeping of each page.
  */
-unsigned long nd_kmalloc_meta_bytes(void)
+unsigned long nd_kmalloc_meta_bytes(size_t size)
 {
+	struct nd_kclass *cls = nd_kclass_of(size);
 	unsigned long index, bytes = 0;
 	struct nd_slab *slab;
 
 	xa_for_each(&nd_slab_index, index, slab)
-		bytes += ksize(slab) + nd_area_meta_bytes(slab->page);
+		if (slab->cls == cls)
+			bytes += ksize(slab) + nd_area_meta_bytes(slab->page);
 	return bytes;
 }
 

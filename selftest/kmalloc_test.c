@@ -89,6 +89,8 @@ static int nd_kt_worker_fn(void *arg)
 
 	for (round = 0; round < 4; round++) {
 		for (i = 0; i < ND_KT_OBJS; i++) {
+			if (w->obj[i])
+				continue;
 			w->size[i] = 1 + get_random_u32_below(PAGE_SIZE / 2);
 			w->obj[i] = nd_kmalloc(w->size[i], GFP_KERNEL);
 			if (!w->obj[i]) {
@@ -202,12 +204,13 @@ out:
 int nd_test_kmalloc_wipe_and_return(void)
 {
 	unsigned int old_max = nd_pool_set_max(ND_KT_POOL_MB), i;
-	unsigned long objects, pages;
+	unsigned long objects, pages, objects0, pages0;
 	bool failed = false;
 	u8 *obj[8] = { };	/* 8 objects of 512 bytes: one page */
 	long live0;
 
 	nd_kmalloc_release_now();
+	nd_kmalloc_stats(PAGE_SIZE / 8, &objects0, &pages0);
 	live0 = atomic_long_read(&nd_stats.live_allocs);
 	for (i = 0; i < ARRAY_SIZE(obj); i++) {
 		obj[i] = nd_kmalloc(PAGE_SIZE / 8, GFP_KERNEL);
@@ -216,10 +219,10 @@ int nd_test_kmalloc_wipe_and_return(void)
 	if (failed)
 		goto out;
 	nd_kmalloc_stats(PAGE_SIZE / 8, &objects, &pages);
-	failed |= nd_test(objects == 8 && pages == 1 &&
+	failed |= nd_test(objects - objects0 == 8 && pages - pages0 == 1 &&
 			  atomic_long_read(&nd_stats.live_allocs) == live0 + 1,
-			  "8 objects of %lu bytes: %lu objects, %lu pages",
-			  PAGE_SIZE / 8, objects, pages);
+			  "8 objects of %lu bytes: %lu objects, %lu pages more",
+			  PAGE_SIZE / 8, objects - objects0, pages - pages0);
 	memset(obj[3], 0xee, PAGE_SIZE / 8);
 	nd_kfree(obj[3]);
 	failed |= nd_test(!memchr_inv(obj[3], 0, PAGE_SIZE / 8),
@@ -231,10 +234,10 @@ int nd_test_kmalloc_wipe_and_return(void)
 	}
 	nd_kmalloc_release_now();
 	nd_kmalloc_stats(PAGE_SIZE / 8, &objects, &pages);
-	failed |= nd_test(!objects && !pages &&
+	failed |= nd_test(objects == objects0 && pages == pages0 &&
 			  atomic_long_read(&nd_stats.live_allocs) == live0,
 			  "after the last free: %lu objects, %lu pages, %ld allocations live",
-			  objects, pages,
+			  objects - objects0, pages - pages0,
 			  atomic_long_read(&nd_stats.live_allocs) - live0);
 out:
 	for (i = 0; i < ARRAY_SIZE(obj); i++)
@@ -300,7 +303,7 @@ out:
 int nd_test_kmalloc_footprint(void)
 {
 	unsigned int old_max = nd_pool_set_max(ND_KT_POOL_MB), i;
-	unsigned long objects, pages, meta;
+	unsigned long objects, pages, meta, objects0, pages0, meta0;
 	bool failed = false;
 	void **keys;
 
@@ -310,12 +313,16 @@ int nd_test_kmalloc_footprint(void)
 		return ND_FAIL;
 	}
 	nd_kmalloc_release_now();
+	nd_kmalloc_stats(ND_KT_KEY_LEN, &objects0, &pages0);
+	meta0 = nd_kmalloc_meta_bytes(ND_KT_KEY_LEN);
 	for (i = 0; i < ND_KT_KEYS; i++) {
 		keys[i] = nd_kzalloc(ND_KT_KEY_LEN, GFP_KERNEL);
 		failed |= nd_test(keys[i], "key %u failed", i);
 	}
 	nd_kmalloc_stats(ND_KT_KEY_LEN, &objects, &pages);
-	meta = nd_kmalloc_meta_bytes();
+	objects -= objects0;
+	pages -= pages0;
+	meta = nd_kmalloc_meta_bytes(ND_KT_KEY_LEN) - meta0;
 	pr_info("    # %u keys of %u bytes: %lu pages, %lu bytes of bookkeeping\n",
 		ND_KT_KEYS, ND_KT_KEY_LEN, pages, meta);
 	failed |= nd_test(objects == ND_KT_KEYS &&
