@@ -155,4 +155,7 @@ int nd_stress_run(unsigned int seconds);
 /* selftest/bench.c */
 int nd_bench_run(int mode);
 
+/* selftest/bench_small.c */
+int nd_bench_small_run(bool full);
+
 #endif /* _ND_INTERNAL_H */

@@ -29,6 +29,8 @@ BEGIN {
 	label["nd_pool"] = "nd_vmalloc+nd_vfree, not present, from the pool of hidden 2 MiB blocks (pool_max_mb=64)"
 	label["per_page"] = "per-page flush (secretmem policy)"
 	label["memfd_secret"] = "memfd_secret(2) from user space"
+	label["nd_kmalloc"] = "nd_kmalloc+nd_kfree of a small object (phase small: sizes in bytes)"
+	label["kmalloc_sensitive"] = "kmalloc+kfree_sensitive of a small object (phase small: sizes in bytes)"
 }
 # µs with 3 significant digits or so.
 function us(ns, u) {
@@ -99,6 +101,28 @@ report_md() {
 					c, p, us(med[r]), us(p90[r]), us(med[r] / p), cnt(fa[r]), cnt(ff[r]), \
 					cnt(ia[r]), cnt(ifr[r]), cnt(ipis[r]), cnt(spl[r]), iters[r]
 			}
+		}
+	}
+	# Small objects (phase "small": its pages column holds bytes).
+	function small_table(key, j, p, rn, rk, any) {
+		for (j = 1; j <= np["small"]; j++)
+			if ((key SUBSEP "small" SUBSEP "nd_kmalloc" SUBSEP pg["small", j]) in med)
+				any = 1
+		if (!any)
+			return
+		print ""
+		print "### Small objects: nd_kmalloc+nd_kfree against kmalloc+kfree_sensitive"
+		print ""
+		print "| bytes | nd_kmalloc median ns | kmalloc+kfree_sensitive median ns | ratio | nd_kmalloc flushes / splits | pairs |"
+		print "|--:|--:|--:|--:|--:|--:|"
+		for (j = 1; j <= np["small"]; j++) {
+			p = pg["small", j]
+			rn = key SUBSEP "small" SUBSEP "nd_kmalloc" SUBSEP p
+			rk = key SUBSEP "small" SUBSEP "kmalloc_sensitive" SUBSEP p
+			if (!(rn in med) || !(rk in med) || med[rk] <= 0)
+				continue
+			printf "| %d | %d | %d | %.2f× | %s / %s | %s |\n", p, med[rn], med[rk], \
+				med[rn] / med[rk], cnt(fa[rn]), cnt(spl[rn]), iters[rn]
 		}
 	}
 	# One phase of one boot: its table, then the ratios.
@@ -255,6 +279,7 @@ report_md() {
 			profile_table(boots[b])
 			print ""
 			phase_section(boots[b], "cold", "Cold direct map")
+			small_table(boots[b])
 		}
 		print ""
 		print "Raw data: results.tsv and profile.tsv beside this file (ns)."

@@ -450,7 +450,7 @@ static int nd_bench_all(struct nd_bench *b)
 }
 
 /* The KTAP verdict of a run: the flush promise and nothing left live. */
-static int nd_bench_ktap(const struct nd_bench *b, long live0)
+static int nd_bench_ktap(const struct nd_bench *b, long live0, int small)
 {
 	static const enum nd_bench_kind checked[] = {
 		ND_BENCH_NP, ND_BENCH_RO, ND_BENCH_PER_PAGE, ND_BENCH_POOL,
@@ -463,7 +463,7 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0)
 	long live = atomic_long_read(&nd_stats.live_allocs) - live0;
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..%zu\n", ARRAY_SIZE(checked) + 1);
+	pr_info("1..%zu\n", ARRAY_SIZE(checked) + 2);
 	for (i = 0; i < ARRAY_SIZE(checked); i++) {
 		enum nd_bench_kind k = checked[i];
 
@@ -476,6 +476,13 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0)
 		       b->pairs[k]);
 		pr_err("not ok %u %s\n", i + 1, names[i]);
 	}
+	/* Small objects: no flush, no split in the steady state. */
+	if (!small) {
+		pr_info("ok %u small_objects_no_flush\n", ++i);
+	} else {
+		fail++;
+		pr_err("not ok %u small_objects_no_flush\n", ++i);
+	}
 	if (!live) {
 		pr_info("ok %u nothing_left_live\n", i + 1);
 	} else {
@@ -484,7 +491,7 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0)
 		pr_err("not ok %u nothing_left_live\n", i + 1);
 	}
 	pr_info("# Totals: pass:%zu fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-		ARRAY_SIZE(checked) + 1 - fail, fail);
+		ARRAY_SIZE(checked) + 2 - fail, fail);
 	return fail ? -ENOTRECOVERABLE : 0;
 }
 
@@ -500,7 +507,7 @@ int nd_bench_run(int mode)
 	long live0 = atomic_long_read(&nd_stats.live_allocs);
 	unsigned int pool_max;
 	struct nd_bench *b;
-	int ret;
+	int ret, small;
 
 	if (mode != ND_BENCH_FULL && mode != ND_BENCH_SMOKE) {
 		pr_err("bench=%d: want 1 (full) or 2 (smoke)\n", mode);
@@ -527,10 +534,16 @@ int nd_bench_run(int mode)
 	pool_max = nd_pool_set_max(0);
 	nd_pool_drain();
 	ret = nd_bench_all(b);
+	/* Small objects come from the pool, on for them. */
+	nd_pool_set_max(ND_BENCH_POOL_MB);
+	small = nd_bench_small_run(b->full);
+	nd_pool_set_max(0);
+	if (small == -ENOMEM)
+		ret = small;
 	nd_pool_drain();
 	nd_pool_set_max(pool_max);
 	if (!ret)
-		ret = nd_bench_ktap(b, live0);
+		ret = nd_bench_ktap(b, live0, small);
 	pr_info("bench: end ret=%d\n", ret);
 out:
 	kfree(b->ballast);
