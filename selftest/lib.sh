@@ -32,10 +32,15 @@ nd_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Debian drops superseded kernel .debs from its mirrors.
 ND_APT_MAX_AGE_MIN=${ND_APT_MAX_AGE_MIN:-360}
 
-# Which apt the nd_apt_* helpers and nd_fetch_deb ask. Empty: the host's own
-# (Debian 12's kernels). nd_apt_private fills it with the -o options of a
-# private configuration for another release; the host's /etc/apt is never
-# touched.
+# The Debian release of this machine: kernels of that release are fetched
+# with its own apt and built with its own compiler; those of other releases
+# through a private apt configuration and in a build root of their release
+# (buildroot.sh).
+ND_HOST_RELEASE=${ND_HOST_RELEASE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
+
+# Which apt the nd_apt_* helpers and nd_fetch_deb ask. Empty: the host's own.
+# nd_apt_private fills it with the -o options of a private configuration for
+# another release; the host's /etc/apt is never touched.
 ND_APT_OPTS=()
 ND_APT_NAME=host
 ND_APT_STAMP=$ND_CACHE/apt-updated
@@ -45,6 +50,20 @@ nd_host_mirror() {
 	apt-cache policy | awk -v s="$1/main" '$3 == s && $4 == "amd64" { print $2; exit }'
 }
 
+# nd_mirror [security]: the Debian mirror (or security mirror) this machine
+# uses for its own release, to fetch the others from; deb.debian.org if it
+# uses none.
+nd_mirror() {
+	local m
+	if [[ ${1:-} == security ]]; then
+		m=$(nd_host_mirror "$ND_HOST_RELEASE-security")
+		echo "${m:-http://deb.debian.org/debian-security}"
+	else
+		m=$(nd_host_mirror "$ND_HOST_RELEASE")
+		echo "${m:-http://deb.debian.org/debian}"
+	fi
+}
+
 # nd_apt_host: back to the host's own apt.
 nd_apt_host() {
 	ND_APT_OPTS=()
@@ -52,26 +71,24 @@ nd_apt_host() {
 	ND_APT_STAMP=$ND_CACHE/apt-updated
 }
 
-# nd_apt_private SUITE: use a private apt configuration for SUITE's release
-# (trixie: its main suite, security updates and backports), kept in
-# $ND_CACHE/apt-<release>/ with its own sources, lists, .deb cache and an
-# empty dpkg status. Packages come from the mirrors this machine uses for
-# Debian 12 (deb.debian.org if it has none), signed by the keys of
-# debian-archive-keyring. Backports are pinned at 100 by their Release
-# file: for SUITE=*-backports they are made the default release, so the
-# candidate of every package is the newest backport.
+# nd_apt_private SUITE: make the nd_apt_* helpers ask the apt that serves
+# SUITE: the host's own for the host's release; otherwise a private
+# configuration for SUITE's release (its main suite, updates, security
+# updates and backports), kept in $ND_CACHE/apt-<release>/ with its own
+# sources, lists, .deb cache and an empty dpkg status, packages signed by
+# the keys of debian-archive-keyring. Backports are pinned at 100 by their
+# Release file: for SUITE=*-backports they are made the default release, so
+# the candidate of every package is the newest backport.
 nd_apt_private() {
 	local suite=$1 release dir main security
 	release=$(nd_matrix_distro "$suite")
-	if [[ $release == bookworm ]]; then
+	if [[ $suite == "$ND_HOST_RELEASE" ]]; then
 		nd_apt_host
 		return
 	fi
 	dir=$ND_CACHE/apt-$release
-	main=$(nd_host_mirror bookworm)
-	security=$(nd_host_mirror bookworm-security)
-	main=${main:-http://deb.debian.org/debian}
-	security=${security:-http://deb.debian.org/debian-security}
+	main=$(nd_mirror)
+	security=$(nd_mirror security)
 	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts" "$dir/prefs"
 	[[ -e $dir/status ]] || : >"$dir/status"
 	local key=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -208,8 +225,9 @@ nd_summary() {
 # nd_use_kernel NAME: fetch a kernel of the matrix (kernels.sh) and set
 # ND_KNAME, ND_KREL, ND_KDIR, ND_VMLINUZ, ND_KCC (the compiler its headers
 # were made with) from fetch-kernel.sh's KEY=VALUE output, and ND_BUILDROOT:
-# empty when the host's toolchain is the kernel's (Debian 12), else the
-# Debian root of the kernel's release, made by buildroot.sh, that builds it.
+# empty for a kernel of the host's own release (the host's toolchain is
+# the kernel's), else the Debian root of the kernel's release, made by
+# buildroot.sh, that builds it.
 nd_use_kernel() {
 	local out key val distro=''
 	ND_KNAME='' ND_KREL='' ND_KDIR='' ND_VMLINUZ='' ND_KCC='' ND_BUILDROOT=''
@@ -221,7 +239,7 @@ nd_use_kernel() {
 		esac
 	done <<<"$out"
 	[[ -n $ND_KREL && -n $ND_KCC && -d $ND_KDIR && -f $ND_VMLINUZ ]] || return 1
-	if [[ $distro != bookworm ]]; then
+	if [[ $distro != "$ND_HOST_RELEASE" ]]; then
 		ND_BUILDROOT=$(bash "$ND_ROOT/selftest/buildroot.sh" "$distro") || return 1
 	fi
 }
@@ -445,8 +463,9 @@ nd_boot() {
 	nd_boot_run "$@" || true
 	if ! grep -q 'Run /init as init process' "$ND_CONSOLE"; then
 		mv "$ND_CONSOLE" "$ND_CONSOLE.before-init"
+		# (The cmdline says "panic=" too: not a reason.)
 		nd_log "  kernel died before /init ($(nd_console_text "$ND_CONSOLE.before-init" |
-			grep -m1 -E 'Oops|BUG|panic' || echo 'no message')); booting again"
+			grep -v -i 'command line:' | grep -m1 -E 'Oops|BUG|panic' || echo 'no message')); booting again"
 		nd_boot_run "$@" || true
 	fi
 	nd_judge "$name" "$mode"
