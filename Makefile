@@ -8,7 +8,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)
 
 ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h \
-	   compat.h pageattr_x86.c pool.c tlbflush.c $(wildcard selftest/*.c selftest/*.h)
+	   compat.h hibernate.c pageattr_x86.c pool.c stats.c tlbflush.c $(wildcard selftest/*.c selftest/*.h)
 
 .PHONY: all module debug clean check demo bench style deb dkms-install dkms-remove
 

@@ -52,6 +52,29 @@ static inline void nd_flush_tlb_all_local(void)
 #define nd_flush_tlb_all_local()	__flush_tlb_all()
 #endif
 
+/*
+ * syscore callbacks take a context pointer, and are registered through a
+ * struct syscore, on 7.x.  The header shows it only in a declaration,
+ * so Kbuild greps for it (ND_HAVE_STRUCT_SYSCORE).
+ */
+#include <linux/syscore_ops.h>
+#ifdef ND_HAVE_STRUCT_SYSCORE
+#define ND_DEFINE_SYSCORE(name, check)					\
+	static int name##_suspend(void *data) { return check(); }	\
+	static const struct syscore_ops name##_ops = {			\
+		.suspend = name##_suspend,				\
+	};								\
+	static struct syscore name = { .ops = &name##_ops }
+#define nd_register_syscore(s)		register_syscore(s)
+#define nd_unregister_syscore(s)	unregister_syscore(s)
+#else
+#define ND_DEFINE_SYSCORE(name, check)					\
+	static int name##_suspend(void) { return check(); }		\
+	static struct syscore_ops name = { .suspend = name##_suspend }
+#define nd_register_syscore(s)		register_syscore_ops(s)
+#define nd_unregister_syscore(s)	unregister_syscore_ops(s)
+#endif
+
 typedef unsigned long (*nd_shrink_fn)(struct shrinker *,
 				      struct shrink_control *);
 

@@ -50,6 +50,8 @@ struct nd_stats {
 	atomic_long_t pool_fallbacks;
 	atomic_long_t pool_blocks_taken;
 	atomic_long_t pool_blocks_returned;
+	atomic_long_t pool_stale_flushes;	/* before freed pages are reused */
+	atomic_long_t leaked_pages;		/* could not be restored: kept */
 };
 
 extern struct nd_stats nd_stats;
@@ -69,9 +71,13 @@ enum nd_fail_site {
 #define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define ND_BLOCK_PAGES	BIT(ND_BLOCK_ORDER)
 
-/* nodirect_alloc.c */
+/* stats.c */
 void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
 bool nd_fail(enum nd_fail_site site);
+gfp_t nd_fail_gfp(enum nd_fail_site site);
+
+/* nodirect_alloc.c */
+bool nd_size_ok(unsigned long size, unsigned long ram_pages);
 void *nd_map_pages(unsigned long size, gfp_t gfp);
 struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 			     enum nd_prot prot);
@@ -85,8 +91,8 @@ int nd_pageattr_hide(struct nd_area *area);
 void nd_pageattr_restore(struct nd_area *area);
 pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
 int nd_pageattr_hide_block(unsigned long va, pte_t *orig);
-void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
-			       unsigned int nr);
+int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
+			      unsigned int nr);
 
 /* pool.c */
 /* On by default: it beats vmalloc+vfree itself (bench/results.md). */
@@ -94,17 +100,25 @@ void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 int nd_pool_init(void);
 void nd_pool_exit(void);
 int nd_pool_take(struct page **pages, unsigned int nr);
-void nd_pool_put(struct page **pages, unsigned int nr);
+void nd_pool_put(struct page **pages, unsigned int nr, bool mapped);
 unsigned long nd_pool_drain(void);
 void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages);
 unsigned int nd_pool_set_max(unsigned int mb);
 unsigned int nd_pool_max(void);
+unsigned long nd_pool_stale(void);
+
+/* hibernate.c */
+int nd_pm_init(void);
+void nd_pm_exit(void);
+bool nd_pm_alloc_begin(void);
+void nd_pm_alloc_end(void);
 
 /* tlbflush.c */
 void nd_tlb_flush_all(void);
 
 /* selftest/selftest.c */
 int nd_selftest_run(const char *mode, bool need_1g);
+void nd_selftest_exit(void);
 
 /* selftest/demo.c */
 int nd_demo_run(void);

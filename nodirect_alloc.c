@@ -9,7 +9,7 @@
 
 #include <linux/kobject.h>
 #include <linux/module.h>
-#include <linux/suspend.h>
+#include <linux/sched/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -48,26 +48,32 @@ MODULE_PARM_DESC(stress,
 #define ND_GFP_ALLOWED	(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | \
 			 __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_ACCOUNT)
 
-struct nd_stats nd_stats;
-
-/* Live allocations by address; nd_vfree() may run in any context. */
-static DEFINE_SPINLOCK(nd_registry_lock);
+/*
+ * Live allocations by address.  nd_vfree() may run in hard interrupt
+ * context, so a raw spinlock (a spinlock_t sleeps under PREEMPT_RT); what
+ * it guards is an rbtree insert, erase or lookup: O(log n), bounded.
+ */
+static DEFINE_RAW_SPINLOCK(nd_registry_lock);
 static struct rb_root nd_registry = RB_ROOT;
 
 /* Allocations freed from atomic context wait here for vfree(). */
 static LLIST_HEAD(nd_free_list);
 
 /*
- * Unmap a wiped area and give its pages back: to the pool, still hidden,
- * or (restored already) to the page allocator.  May sleep.
+ * Restore and free a wiped area: its pages go back to the pool, still
+ * hidden, or into the direct map and then to the page allocator.  Never
+ * in atomic context: a restore may have to split a leaf the kernel
+ * changed, under pgd_lock (a sleeping lock under PREEMPT_RT, and one the
+ * kernel takes with interrupts on).
  */
-static void nd_area_unmap(struct nd_area *area)
+static void nd_area_finish(struct nd_area *area)
 {
 	if (area->pages) {
 		vunmap(area->addr);
-		nd_pool_put(area->pages, area->nr_pages);
+		nd_pool_put(area->pages, area->nr_pages, true);
 		kvfree(area->pages);
 	} else {
+		nd_pageattr_restore(area);
 		vfree(area->addr);
 	}
 	kvfree(area);
@@ -79,7 +85,7 @@ static void nd_free_work_fn(struct work_struct *work)
 	struct nd_area *area, *next;
 
 	llist_for_each_entry_safe(area, next, list, free_node)
-		nd_area_unmap(area);
+		nd_area_finish(area);
 }
 
 static DECLARE_WORK(nd_free_work, nd_free_work_fn);
@@ -88,31 +94,6 @@ static DECLARE_WORK(nd_free_work, nd_free_work_fn);
 void nd_deferred_flush(void)
 {
 	flush_work(&nd_free_work);
-}
-
-/* Countdown per site: the call that brings it to zero fails. */
-static atomic_t nd_fail_countdown[ND_FAIL_NR];
-
-/**
- * nd_fail_arm() - make the @nth next pass through @site fail
- * @site: where.
- * @nth: 1 for the next pass, 0 to disarm.
- */
-void nd_fail_arm(enum nd_fail_site site, unsigned int nth)
-{
-	atomic_set(&nd_fail_countdown[site], nth);
-}
-
-/**
- * nd_fail() - whether this pass through @site is to fail
- * @site: where.
- *
- * Return: true once, when the countdown armed by nd_fail_arm() runs out.
- */
-bool nd_fail(enum nd_fail_site site)
-{
-	return atomic_read(&nd_fail_countdown[site]) > 0 &&
-	       atomic_dec_and_test(&nd_fail_countdown[site]);
 }
 
 /**
@@ -135,7 +116,8 @@ void *nd_map_pages(unsigned long size, gfp_t gfp)
 	struct page **pages;
 	void *addr = NULL;
 
-	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	pages = nd_fail(ND_FAIL_META) ? NULL :
+		kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return NULL;
 
@@ -188,7 +170,7 @@ static void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
 	if (!nd_fail(ND_FAIL_MAP))
 		addr = vmap(pages, nr_pages, VM_IOREMAP, PAGE_KERNEL);
 	if (!addr) {
-		nd_pool_put(pages, nr_pages);
+		nd_pool_put(pages, nr_pages, false);
 		kvfree(pages);
 		return NULL;
 	}
@@ -266,9 +248,9 @@ static void nd_register(struct nd_area *area)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&nd_registry_lock, flags);
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
 	rb_add(&area->node, &nd_registry, nd_area_less);
-	spin_unlock_irqrestore(&nd_registry_lock, flags);
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 
 	atomic_long_inc(&nd_stats.allocs);
 	atomic_long_inc(&nd_stats.live_allocs);
@@ -335,16 +317,17 @@ static void nd_area_release(struct nd_area *area)
 {
 	/* Before the restore, so no secret is ever readable elsewhere. */
 	memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
-	if (!area->pages)
-		nd_pageattr_restore(area);
 
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
 	atomic_long_inc(&nd_stats.frees);
 
-	/* vfree() may sleep outside interrupts; hand it to a worker then. */
+	/*
+	 * In atomic context only the wipe is done at once; the restore and
+	 * the free follow from a worker, before any page can be reused.
+	 */
 	if (preemptible() && !rcu_preempt_depth()) {
-		nd_area_unmap(area);
+		nd_area_finish(area);
 		return;
 	}
 	atomic_long_inc(&nd_stats.deferred_frees);
@@ -352,12 +335,29 @@ static void nd_area_release(struct nd_area *area)
 	schedule_work(&nd_free_work);
 }
 
+/**
+ * nd_size_ok() - whether nd_vmalloc() can serve @size bytes
+ * @size: what the caller asked for.
+ * @ram_pages: pages of RAM in the system.
+ *
+ * Page counts are unsigned int here, as in vmap(): a size whose page
+ * count does not fit is refused even on a machine with that much memory.
+ *
+ * Return: true if @size is neither 0, nor more than all memory, nor more
+ * pages than fit in an unsigned int.
+ */
+bool nd_size_ok(unsigned long size, unsigned long ram_pages)
+{
+	return size && size <= min_t(unsigned long, ram_pages, UINT_MAX) *
+			       PAGE_SIZE;
+}
+
 static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 		       void *caller)
 {
-	if (!size || size > (totalram_pages() << PAGE_SHIFT)) {
-		pr_err_ratelimited("nd_vmalloc from %pS: size %lu is 0 or more than all memory\n",
-				   caller, size);
+	if (!nd_size_ok(size, totalram_pages())) {
+		pr_err_ratelimited("nd_vmalloc from %pS: size %lu is 0, more than all memory or more than %u pages\n",
+				   caller, size, UINT_MAX);
 		return false;
 	}
 	if (prot != ND_NOT_PRESENT && prot != ND_READ_ONLY) {
@@ -373,6 +373,40 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 	return true;
 }
 
+/*
+ * Allocate and hide; NULL on failure.  Everything it allocates on the way
+ * (bookkeeping, split tables, pool blocks) honours the caller's
+ * GFP_NOFS/GFP_NOIO through a memalloc scope, as __vmalloc_node_range()
+ * does: their own GFP_KERNEL would let reclaim recurse into the caller's
+ * filesystem or block device.
+ */
+static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
+			       enum nd_prot prot)
+{
+	unsigned int flags = 0;
+	void *addr;
+
+	if (!(gfp & __GFP_IO))
+		flags = memalloc_noio_save();
+	else if (!(gfp & __GFP_FS))
+		flags = memalloc_nofs_save();
+
+	addr = prot == ND_NOT_PRESENT ? nd_vmalloc_pooled(size, gfp) : NULL;
+	if (!addr) {
+		addr = nd_map_pages(size, gfp);
+		if (addr && !nd_adopt(addr, size, prot)) {
+			vfree(addr);
+			addr = NULL;
+		}
+	}
+
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(flags);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(flags);
+	return addr;
+}
+
 static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot, void *caller)
 {
@@ -383,17 +417,17 @@ static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 		return NULL;
 	}
 
-	if (prot == ND_NOT_PRESENT) {
-		addr = nd_vmalloc_pooled(size, gfp);
-		if (addr)
-			return addr;
+	/* Nothing new is hidden while a hibernation image may be made. */
+	if (!nd_pm_alloc_begin()) {
+		atomic_long_inc(&nd_stats.failures);
+		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
+				   caller);
+		return NULL;
 	}
-	addr = nd_map_pages(size, gfp);
-	if (addr) {
-		if (nd_adopt(addr, size, prot))
-			return addr;
-		vfree(addr);
-	}
+	addr = nd_vmalloc_scoped(size, gfp, prot);
+	nd_pm_alloc_end();
+	if (addr)
+		return addr;
 
 	atomic_long_inc(&nd_stats.failures);
 	if (!(gfp & __GFP_NOWARN))
@@ -431,14 +465,14 @@ void nd_vfree(const void *addr)
 	if (!addr)
 		return;
 
-	spin_lock_irqsave(&nd_registry_lock, flags);
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
 	area = nd_registry_find(addr);
 	if (area) {
 		start = area->addr;
 		if (start == addr)
 			rb_erase(&area->node, &nd_registry);
 	}
-	spin_unlock_irqrestore(&nd_registry_lock, flags);
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 
 	if (area && start == addr) {
 		nd_area_release(area);
@@ -463,10 +497,10 @@ static unsigned long nd_release_all(void)
 	unsigned long n = 0;
 	struct rb_root all;
 
-	spin_lock_irq(&nd_registry_lock);
+	raw_spin_lock_irq(&nd_registry_lock);
 	all = nd_registry;
 	nd_registry = RB_ROOT;
-	spin_unlock_irq(&nd_registry_lock);
+	raw_spin_unlock_irq(&nd_registry_lock);
 
 	rbtree_postorder_for_each_entry_safe(area, next, &all, node) {
 		nd_area_release(area);
@@ -475,33 +509,6 @@ static unsigned long nd_release_all(void)
 	nd_deferred_flush();
 	return n;
 }
-
-/*
- * Hibernation would copy the hidden pages into the image, which lands on
- * disk: refuse it while anything is live, as secretmem does.
- */
-static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
-			void *data)
-{
-	long live = atomic_long_read(&nd_stats.live_allocs);
-
-	if (action != PM_HIBERNATION_PREPARE)
-		return NOTIFY_DONE;
-	/*
-	 * The image would copy free pool pages too, mapping them through the
-	 * direct map one by one: give them back first.
-	 */
-	nd_pool_drain();
-	if (!live)
-		return NOTIFY_DONE;
-	pr_warn("refusing hibernation: %ld allocations are live and the image would hold them\n",
-		live);
-	return notifier_from_errno(-EBUSY);
-}
-
-static struct notifier_block nd_pm_nb = {
-	.notifier_call = nd_pm_notify,
-};
 
 /* Read-only counters in /sys/kernel/nodirect_alloc/. */
 struct nd_stat_attr {
@@ -536,6 +543,8 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(pool_fallbacks), &nd_stats.pool_fallbacks },
 	{ ND_STAT_ATTR(pool_blocks_taken), &nd_stats.pool_blocks_taken },
 	{ ND_STAT_ATTR(pool_blocks_returned), &nd_stats.pool_blocks_returned },
+	{ ND_STAT_ATTR(pool_stale_flushes), &nd_stats.pool_stale_flushes },
+	{ ND_STAT_ATTR(leaked_pages), &nd_stats.leaked_pages },
 };
 
 /* What the pool holds now, summed over its nodes. */
@@ -609,7 +618,7 @@ static int __init nd_init(void)
 	if (ret)
 		goto err_pool;
 
-	ret = register_pm_notifier(&nd_pm_nb);
+	ret = nd_pm_init();
 	if (ret)
 		goto err_sysfs;
 
@@ -640,7 +649,7 @@ err:
 	if (left)
 		pr_err("selftest left %lu allocations live; restored and freed them\n",
 		       left);
-	unregister_pm_notifier(&nd_pm_nb);
+	nd_pm_exit();
 err_sysfs:
 	nd_sysfs_exit();
 err_pool:
@@ -652,12 +661,13 @@ static void __exit nd_exit(void)
 {
 	unsigned long left;
 
+	nd_selftest_exit();
 	/* Consumers hold a reference on us, so none is left to call in. */
 	left = nd_release_all();
 	if (left)
 		pr_warn("unloading with %lu allocations live: wiped, restored to the direct map and freed\n",
 			left);
-	unregister_pm_notifier(&nd_pm_nb);
+	nd_pm_exit();
 	nd_sysfs_exit();
 	nd_pool_exit();
 }

@@ -11,14 +11,27 @@
  *
  * The one thing borrowed is the *data* address of pgd_lock, learnt once at
  * init through register_kprobe() (which fills in kp.addr from the symbol,
- * then refuses to probe data).  Taking pgd_lock serializes our splits with
- * the kernel's: __split_large_page() and __should_split_large_page() change
- * large leaves only under pgd_lock, after looking the leaf up again, and so
- * do we.  4K entries of our own pages are written without cpa_lock: no CPA
- * caller changes pages it does not own, and ours are not anyone else's.
+ * then refuses to probe data).  Every entry is looked up and written under
+ * pgd_lock:
+ *  - splits: __split_large_page() installs a table under pgd_lock after
+ *    looking the leaf up again, and so do we, so neither loses the other's;
+ *  - collapses (6.15+): cpa_collapse_large_pages() reads the 512 entries of
+ *    a table, replaces it with a leaf and frees it, all under pgd_lock.  A
+ *    4K write outside the lock could land in a table that is being
+ *    collapsed (the hidden entry lost, the page readable again) or freed.
  *
- * Splits are permanent and change no attribute (like the kernel's), so a
- * failure after a split has nothing to undo there.
+ * As in __split_large_page(), every split is followed by a flush on every
+ * CPU before the lock is dropped and before any entry of the new table
+ * changes: the SDM leaves a TLB holding a 2M and a 4K translation of one
+ * address with different attributes undefined.  Splits happen on the cold
+ * path only.
+ *
+ * Restores need no flush: a not-present entry is never cached, and a stale
+ * read-only one only causes a write fault that spurious_kernel_fault()
+ * resolves by looking at the page tables again.  A restore finds the entry
+ * at whatever level it has now (the kernel's CPA may have split a hidden
+ * leaf, or collapsed a range that someone else had restored), and a page
+ * that cannot be restored is kept out of the page allocator, never freed.
  */
 
 #include <linux/kprobes.h>
@@ -63,29 +76,31 @@ int __init nd_pageattr_init(void)
 }
 
 /*
- * Replace the large leaf @kpte at @level with a table of 512 entries of the
+ * Replace the large leaf that maps @va with a table of 512 entries of the
  * next size down, with the same frames and attributes, as
- * __split_large_page() does.  Returns 1 if we split, 0 if the leaf had
- * already changed under us (someone else split it), or -ENOMEM.
+ * __split_large_page() does, and flush.  Returns 0 when @va is mapped by a
+ * smaller leaf now (we split, or someone else did), or -errno.
  */
-static int nd_split_leaf(unsigned long va, pte_t *kpte, unsigned int level)
+static int nd_split_leaf(unsigned long va)
 {
 	unsigned long pfn, pfninc;
-	unsigned int cur, i;
+	unsigned int level, i;
 	struct page *table;
-	pte_t *entries;
+	pte_t *kpte, *entries;
 	pgprot_t prot;
 
+	/* GFP_KERNEL within the caller's memalloc_no{fs,io} scope. */
 	table = nd_fail(ND_FAIL_SPLIT) ? NULL : alloc_page(GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
 	entries = page_address(table);
 
 	spin_lock(nd_pgd_lock);
-	if (lookup_address(va, &cur) != kpte || cur != level) {
+	kpte = lookup_address(va, &level);
+	if (!kpte || (level != PG_LEVEL_2M && level != PG_LEVEL_1G)) {
 		spin_unlock(nd_pgd_lock);
 		__free_page(table);
-		return 0;
+		return kpte ? 0 : -EFAULT;
 	}
 
 	if (level == PG_LEVEL_2M) {
@@ -98,16 +113,18 @@ static int nd_split_leaf(unsigned long va, pte_t *kpte, unsigned int level)
 		prot = pud_pgprot(*(pud_t *)kpte);
 		pfn = pud_pfn(*(pud_t *)kpte);
 		pfninc = PMD_SIZE >> PAGE_SHIFT;
+		/* A not-present entry with PSE would still read as a leaf. */
+		if (!(pgprot_val(prot) & _PAGE_PRESENT))
+			pgprot_val(prot) &= ~_PAGE_PSE;
 	}
+	if (!(pgprot_val(prot) & _PAGE_PRESENT))
+		pgprot_val(prot) &= ~_PAGE_GLOBAL;
 	for (i = 0; i < PTRS_PER_PTE; i++, pfn += pfninc)
 		set_pte(&entries[i], pfn_pte(pfn, prot));
 
-	/*
-	 * No flush here: the new entries translate exactly as the leaf did, so
-	 * a TLB holding both sizes at once sees no difference.  The caller's
-	 * flush drops the old leaf together with the entries it changes.
-	 */
 	set_pte_atomic(kpte, mk_pte(table, __pgprot(_KERNPG_TABLE)));
+	/* Before anyone changes an entry of the new table (see the top). */
+	nd_tlb_flush_all();
 	spin_unlock(nd_pgd_lock);
 
 	if (level == PG_LEVEL_2M) {
@@ -117,39 +134,7 @@ static int nd_split_leaf(unsigned long va, pte_t *kpte, unsigned int level)
 		atomic_long_inc(&nd_stats.splits_1g);
 		count_vm_event(DIRECT_MAP_LEVEL3_SPLIT);
 	}
-	return 1;
-}
-
-/*
- * Make sure @va is mapped by a present 4K entry, splitting large leaves on
- * the way.  Sets *@split if we split anything.
- */
-static int nd_make_4k(unsigned long va, bool *split)
-{
-	unsigned int level;
-	pte_t *kpte;
-	int ret;
-
-	for (;;) {
-		kpte = lookup_address(va, &level);
-		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
-			pr_err("direct map of %p is not a present writable entry\n",
-			       (void *)va);
-			return -EFAULT;
-		}
-		if (level == PG_LEVEL_4K)
-			return 0;
-		if (level != PG_LEVEL_2M && level != PG_LEVEL_1G) {
-			pr_err("direct map of %p has an unknown level %u\n",
-			       (void *)va, level);
-			return -EFAULT;
-		}
-		ret = nd_split_leaf(va, kpte, level);
-		if (ret < 0)
-			return ret;
-		if (ret)
-			*split = true;
-	}
+	return 0;
 }
 
 /**
@@ -175,32 +160,105 @@ pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot)
 	return pfn_pte(pte_pfn(orig), __pgprot(flags));
 }
 
+/* What a 4K entry must agree on with @want to reach the page as it did. */
+#define ND_PTE_REACH	(_PAGE_PRESENT | _PAGE_RW | _PAGE_NX | _PAGE_PCD | \
+			 _PAGE_PWT | _PAGE_PAT)
+
+/*
+ * Whether the large leaf @kpte at @level already maps @va as the 4K entry
+ * @want would: then a restore has nothing to do (someone restored the page
+ * and the kernel collapsed the range since).
+ */
+static bool nd_leaf_reaches(pte_t *kpte, unsigned int level, unsigned long va,
+			    pte_t want)
+{
+	unsigned long pfn;
+	pgprot_t prot;
+
+	if (level == PG_LEVEL_2M) {
+		pfn = pmd_pfn(*(pmd_t *)kpte) + ((va & ~PMD_MASK) >> PAGE_SHIFT);
+		prot = pmd_pgprot(*(pmd_t *)kpte);
+	} else {
+		pfn = pud_pfn(*(pud_t *)kpte) + ((va & ~PUD_MASK) >> PAGE_SHIFT);
+		prot = pud_pgprot(*(pud_t *)kpte);
+	}
+	prot = pgprot_large_2_4k(prot);
+	return pte_present(*kpte) && pfn == pte_pfn(want) &&
+	       !((pgprot_val(prot) ^ pte_flags(want)) & ND_PTE_REACH);
+}
+
+/*
+ * Put @want into the 4K entry of @va, wherever the direct map has it now.
+ * Called with pgd_lock held.  Returns 0, -EAGAIN when a large leaf must be
+ * split first (pgd_lock must be dropped for that), or -EFAULT.
+ */
+static int nd_restore_locked(unsigned long va, pte_t want)
+{
+	unsigned int level;
+	pte_t *kpte;
+
+	kpte = lookup_address(va, &level);
+	if (!kpte)
+		return -EFAULT;
+	if (level == PG_LEVEL_4K) {
+		set_pte_atomic(kpte, want);
+		return 0;
+	}
+	if (level != PG_LEVEL_2M && level != PG_LEVEL_1G)
+		return -EFAULT;
+	return nd_leaf_reaches(kpte, level, va, want) ? 0 : -EAGAIN;
+}
+
+/*
+ * Restore one page, splitting on the way if the kernel changed the leaf
+ * that maps it.  Called and returns with pgd_lock held; may drop it.
+ */
+static int nd_restore_one(unsigned long va, pte_t want)
+{
+	int ret, tries = 3;
+
+	while ((ret = nd_restore_locked(va, want)) == -EAGAIN && tries--) {
+		spin_unlock(nd_pgd_lock);
+		ret = nd_split_leaf(va);
+		spin_lock(nd_pgd_lock);
+		if (ret)
+			break;
+	}
+	return ret == -EAGAIN ? -EFAULT : ret;
+}
+
+/* A page that stays out of the direct map must never be freed. */
+static void nd_leak_page(struct page *page, unsigned long va)
+{
+	get_page(page);
+	atomic_long_inc(&nd_stats.leaked_pages);
+	pr_err("cannot put %p back into the direct map: page %lx kept, never freed\n",
+	       (void *)va, page_to_pfn(page));
+}
+
 /**
  * nd_pageattr_restore() - put back the entries nd_pageattr_hide() changed
  * @area: the allocation.
  *
- * Needs no TLB flush: a not-present entry is never cached, and a stale
- * read-only one only causes a write fault that spurious_kernel_fault()
- * resolves by looking at the page tables again.
+ * A page that cannot be restored keeps an extra reference, so that the
+ * vfree() that follows leaves it alone; it is counted in leaked_pages.
+ *
+ * Context: Process context, may sleep (a leaf may have to be split).
  */
 void nd_pageattr_restore(struct nd_area *area)
 {
-	unsigned int i, level;
+	struct page *page;
 	unsigned long va;
-	pte_t *kpte;
+	unsigned int i;
 
+	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_hidden; i++) {
-		va = nd_area_page_va(area, i);
-		kpte = lookup_address(va, &level);
-		/* Splits are never undone on 6.1/6.12: the 4K entry stays. */
-		if (WARN_ON_ONCE(!kpte || level != PG_LEVEL_4K))
-			continue;
-		if (!pte_same(*kpte, nd_pageattr_hidden_pte(area->orig[i],
-							    area->prot)))
-			pr_err("direct map of %p was changed by someone else: %lx\n",
-			       (void *)va, (unsigned long)pte_val(*kpte));
-		set_pte_atomic(kpte, area->orig[i]);
+		page = vmalloc_to_page(area->addr + i * PAGE_SIZE);
+		va = (unsigned long)page_address(page);
+		if (nd_restore_one(va, area->orig[i]))
+			nd_leak_page(page, va);
 	}
+	spin_unlock(nd_pgd_lock);
 	area->nr_hidden = 0;
 }
 
@@ -208,48 +266,58 @@ void nd_pageattr_restore(struct nd_area *area)
  * nd_pageattr_hide() - take every page of @area out of the direct map
  * @area: the allocation; @area->orig receives the entries it had.
  *
+ * One flush on every CPU at the end, and one after each split.
+ *
  * Context: May sleep (split tables are allocated with GFP_KERNEL).
  * Return: 0, or -errno with every entry restored.
  */
 int nd_pageattr_hide(struct nd_area *area)
 {
-	unsigned int i, level;
-	bool split = false;
+	unsigned int i, level, tries = 0;
 	unsigned long va;
 	pte_t *kpte;
-	int ret;
+	int ret = 0;
 
-	for (i = 0; i < area->nr_pages; i++) {
-		ret = nd_make_4k(nd_area_page_va(area, i), &split);
-		if (ret)
-			return ret;
-	}
-
-	/*
-	 * A read-only 4K entry must not be cached while a stale read-write
-	 * large translation of the same address still is: the SDM leaves that
-	 * undefined (see __split_large_page()).  So a read-only call that split
-	 * flushes once more here.  Not-present entries are never cached, so
-	 * they share the final flush.
-	 */
-	if (split && area->prot == ND_READ_ONLY)
-		nd_tlb_flush_all();
-
+	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_pages; i++) {
 		va = nd_area_page_va(area, i);
 		kpte = lookup_address(va, &level);
-		if (nd_fail(ND_FAIL_HIDE) ||
-		    WARN_ON_ONCE(!kpte || level != PG_LEVEL_4K)) {
-			/* Nothing flushed yet: restoring needs no flush. */
-			nd_pageattr_restore(area);
-			return -EFAULT;
+		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
+			pr_err("direct map of %p is not a present writable entry\n",
+			       (void *)va);
+			ret = -EFAULT;
+			break;
+		}
+		if (level != PG_LEVEL_4K) {
+			/* Bounded: only a collapse racing us undoes a split. */
+			if (++tries > 3 * area->nr_pages) {
+				ret = -EFAULT;
+				break;
+			}
+			spin_unlock(nd_pgd_lock);
+			ret = nd_split_leaf(va);
+			spin_lock(nd_pgd_lock);
+			if (ret)
+				break;
+			i--;
+			continue;
+		}
+		if (nd_fail(ND_FAIL_HIDE)) {
+			ret = -EFAULT;
+			break;
 		}
 		area->orig[i] = *kpte;
 		set_pte_atomic(kpte, nd_pageattr_hidden_pte(area->orig[i],
 							    area->prot));
 		area->nr_hidden = i + 1;
 	}
+	spin_unlock(nd_pgd_lock);
 
+	if (ret) {
+		/* Nothing flushed for these entries yet: restoring needs none. */
+		nd_pageattr_restore(area);
+		return ret;
+	}
 	nd_tlb_flush_all();
 	return 0;
 }
@@ -273,9 +341,9 @@ static pte_t nd_pageattr_hidden_pmd(pte_t orig)
  * @orig: room for PTRS_PER_PTE entries; receives what the direct map had.
  *
  * Where a 2M leaf maps the block, that leaf is made not-present: no split.
- * Inside a 1G leaf, that leaf is split once into 2M leaves first.  Where
- * the range was split to 4K before, its 512 entries are hidden.  The
- * caller flushes the TLB once for all the blocks it hides.
+ * Inside a 1G leaf, that leaf is split once into 2M leaves first (and
+ * flushed).  Where the range was split to 4K before, its 512 entries are
+ * hidden.  The caller flushes the TLB once for all the blocks it hides.
  *
  * Context: May sleep (a split table is allocated with GFP_KERNEL).
  * Return: the number of entries saved in @orig (1 or PTRS_PER_PTE), or
@@ -283,41 +351,62 @@ static pte_t nd_pageattr_hidden_pmd(pte_t orig)
  */
 int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
 {
-	unsigned int i, level;
+	unsigned int i, level, tries = 3;
 	pte_t *kpte;
 	int ret;
 
+	spin_lock(nd_pgd_lock);
 	for (;;) {
 		kpte = lookup_address(va, &level);
-		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte))
-			return -EFAULT;
+		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
+			ret = -EFAULT;
+			goto out;
+		}
 		if (level != PG_LEVEL_1G)
 			break;
-		ret = nd_split_leaf(va, kpte, level);
-		if (ret < 0)
-			return ret;
+		spin_unlock(nd_pgd_lock);
+		ret = tries-- ? nd_split_leaf(va) : -EFAULT;
+		spin_lock(nd_pgd_lock);
+		if (ret)
+			goto out;
 	}
 
 	if (level == PG_LEVEL_2M) {
 		orig[0] = *kpte;
 		set_pte_atomic(kpte, nd_pageattr_hidden_pmd(orig[0]));
-		return 1;
+		ret = 1;
+		goto out;
 	}
+	ret = -EFAULT;
 	if (level != PG_LEVEL_4K)
-		return -EFAULT;
+		goto out;
 
 	/* 2 MiB aligned, so the block is the whole table, in order. */
 	for (i = 0; i < PTRS_PER_PTE; i++) {
 		if (!pte_present(kpte[i]) || !pte_write(kpte[i])) {
 			while (i--)
 				set_pte_atomic(&kpte[i], orig[i]);
-			return -EFAULT;
+			goto out;
 		}
 		orig[i] = kpte[i];
 		set_pte_atomic(&kpte[i],
 			       nd_pageattr_hidden_pte(orig[i], ND_NOT_PRESENT));
 	}
-	return PTRS_PER_PTE;
+	ret = PTRS_PER_PTE;
+out:
+	spin_unlock(nd_pgd_lock);
+	return ret;
+}
+
+/* The 4K entry that @orig (one 2M leaf, or 512 4K entries) had for page @i. */
+static pte_t nd_block_orig_pte(const pte_t *orig, unsigned int nr,
+			       unsigned int i)
+{
+	pmd_t pmd = __pmd(pte_val(orig[0]));
+
+	if (nr != 1)
+		return orig[i];
+	return pfn_pte(pmd_pfn(pmd) + i, pgprot_large_2_4k(pmd_pgprot(pmd)));
 }
 
 /**
@@ -326,18 +415,34 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
  * @orig: the entries nd_pageattr_hide_block() saved.
  * @nr: how many it saved.
  *
- * Needs no TLB flush: not-present entries are never cached.
+ * The hidden 2M leaf comes back whole when it is still one.  If the
+ * kernel's CPA split it meanwhile (any set_memory_*() on one of its pages
+ * does), each 4K entry gets what splitting the original leaf gives.
+ *
+ * Context: Process context, may sleep (a leaf may have to be split).
+ * Return: 0, or -EFAULT when some page could not be restored: the caller
+ * must then never free the block.
  */
-void nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
-			       unsigned int nr)
+int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
+			      unsigned int nr)
 {
 	unsigned int i, level;
 	pte_t *kpte;
+	int ret = 0;
 
+	spin_lock(nd_pgd_lock);
 	kpte = lookup_address(va, &level);
-	if (WARN_ON_ONCE(!kpte ||
-			 level != (nr == 1 ? PG_LEVEL_2M : PG_LEVEL_4K)))
-		return;
-	for (i = 0; i < nr; i++)
-		set_pte_atomic(&kpte[i], orig[i]);
+	if (nr == 1 && kpte && level == PG_LEVEL_2M && !pte_present(*kpte)) {
+		set_pte_atomic(kpte, orig[0]);
+		goto out;
+	}
+	for (i = 0; i < PTRS_PER_PTE && !ret; i++)
+		ret = nd_restore_one(va + i * PAGE_SIZE,
+				     nd_block_orig_pte(orig, nr, i));
+out:
+	spin_unlock(nd_pgd_lock);
+	if (ret)
+		pr_err("cannot put the block at %p back into the direct map: kept, never freed\n",
+		       (void *)va);
+	return ret;
 }

@@ -9,12 +9,26 @@
  * the blocks of the caller's node and vmap()s them; only a call that had
  * to take new blocks flushes, once for all of them, before any page of
  * theirs is handed out.  nd_vfree() wipes through the caller's mapping and
- * hands the pages back, still hidden: no restore, no flush.  The pool's
- * pages are therefore always zero.
+ * hands the pages back, still hidden: no restore.  The pool's pages are
+ * therefore always zero.
+ *
+ * A freed page is not handed out again at once: vunmap() is lazy, so other
+ * CPUs may still hold a TLB entry for the old owner's address until the
+ * kernel purges its lazy areas, and through it could read the next owner's
+ * secret.  Freed pages wait on a stale list until one flush on every CPU
+ * covers them all: when 2 MiB worth have gathered, or when the pool would
+ * otherwise have to grow or give up (a new block's flush covers them too).
+ * So the steady state costs at most one flush per 2 MiB freed.
+ *
+ * A block is split_page()d when it enters the pool, as vmalloc splits its
+ * pages: each page has its own reference, so get_page()/put_page() on it
+ * by a driver cannot free it out of the block.
  *
  * A shrinker gives fully free blocks back to the page allocator, restored
  * first (no flush: a not-present entry is never cached), and pool_max_mb
- * caps what the pool holds.
+ * caps what the pool holds.  Every caller of the pool is in process
+ * context (nd_vfree() from atomic context defers to a worker), so a
+ * spinlock_t is enough, PREEMPT_RT included.
  */
 
 #include <linux/mm.h>
@@ -37,7 +51,7 @@ MODULE_PARM_DESC(pool_max_mb,
 struct nd_block {
 	struct list_head node;		/* in @pool */
 	struct nd_pool *pool;		/* whose lock guards @used, @nr_free */
-	struct page *page;		/* the first of ND_BLOCK_PAGES */
+	struct page *page;		/* the first of ND_BLOCK_PAGES, split */
 	unsigned int nr_free;
 	unsigned int nr_orig;		/* 1 (a 2M leaf) or PTRS_PER_PTE */
 	DECLARE_BITMAP(used, ND_BLOCK_PAGES);
@@ -46,10 +60,12 @@ struct nd_block {
 
 /* One per NUMA node. */
 struct nd_pool {
-	spinlock_t lock;		/* irqsave: nd_vfree() runs anywhere */
+	spinlock_t lock;		/* the lists, counts and blocks' bitmaps */
 	struct list_head blocks;
 	unsigned long nr_blocks;
-	unsigned long nr_free;
+	unsigned long nr_free;		/* free and flushed: can be handed out */
+	struct list_head stale;		/* freed, not flushed yet (page->lru) */
+	unsigned long nr_stale;
 };
 
 static struct nd_pool *nd_pools;
@@ -61,6 +77,22 @@ static struct shrinker *nd_pool_shrinker;
 static unsigned long nd_block_va(const struct nd_block *b)
 {
 	return (unsigned long)page_address(b->page);
+}
+
+/* Its pages, one by one: the buddy allocator merges them again. */
+static void nd_block_free_pages(struct nd_block *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < ND_BLOCK_PAGES; i++)
+		__free_page(b->page + i);
+}
+
+/* A block that could not be restored is kept out of the page allocator. */
+static void nd_block_leak(struct nd_block *b)
+{
+	atomic_long_add(ND_BLOCK_PAGES, &nd_stats.leaked_pages);
+	kfree(b);
 }
 
 /* Hide a fresh block taken on @nid; not yet in any pool.  No flush. */
@@ -81,6 +113,7 @@ static struct nd_block *nd_block_new(int nid)
 				   __GFP_NORETRY, ND_BLOCK_ORDER);
 	if (!b->page)
 		goto free;
+	split_page(b->page, ND_BLOCK_ORDER);
 	ret = nd_pageattr_hide_block(nd_block_va(b), b->orig);
 	if (ret < 0)
 		goto free_pages;
@@ -93,9 +126,12 @@ static struct nd_block *nd_block_new(int nid)
 	return b;
 
 restore:
-	nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig);
+	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig)) {
+		nd_block_leak(b);
+		goto full;
+	}
 free_pages:
-	__free_pages(b->page, ND_BLOCK_ORDER);
+	nd_block_free_pages(b);
 free:
 	kfree(b);
 full:
@@ -107,10 +143,13 @@ full:
 static void nd_block_release(struct nd_block *b)
 {
 	xa_erase(&nd_block_index, page_to_pfn(b->page) >> ND_BLOCK_ORDER);
-	nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig);
-	__free_pages(b->page, ND_BLOCK_ORDER);
-	kfree(b);
 	atomic_long_dec(&nd_pool_blocks_total);
+	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig)) {
+		nd_block_leak(b);
+		return;
+	}
+	nd_block_free_pages(b);
+	kfree(b);
 	atomic_long_inc(&nd_stats.pool_blocks_returned);
 }
 
@@ -120,9 +159,8 @@ static unsigned int nd_pool_grab(struct nd_pool *pool, struct page **pages,
 {
 	struct nd_block *b;
 	unsigned int got = 0, bit;
-	unsigned long flags;
 
-	spin_lock_irqsave(&pool->lock, flags);
+	spin_lock(&pool->lock);
 	list_for_each_entry(b, &pool->blocks, node) {
 		while (b->nr_free && got < nr) {
 			bit = find_first_zero_bit(b->used, ND_BLOCK_PAGES);
@@ -134,27 +172,81 @@ static unsigned int nd_pool_grab(struct nd_pool *pool, struct page **pages,
 			break;
 	}
 	pool->nr_free -= got;
-	spin_unlock_irqrestore(&pool->lock, flags);
+	spin_unlock(&pool->lock);
 	return got;
+}
+
+/* Make pages of the pool's blocks free again; @pool->lock held. */
+static void nd_pool_free_locked(struct nd_pool *pool, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	struct nd_block *b;
+
+	b = xa_load(&nd_block_index, pfn >> ND_BLOCK_ORDER);
+	__clear_bit(pfn & (ND_BLOCK_PAGES - 1), b->used);
+	b->nr_free++;
+	pool->nr_free++;
+}
+
+/* Take @pool's stale pages; they must not be handed out before a flush. */
+static unsigned long nd_pool_take_stale(struct nd_pool *pool,
+					struct list_head *stale)
+{
+	unsigned long n;
+
+	spin_lock(&pool->lock);
+	list_splice_init(&pool->stale, stale);
+	n = pool->nr_stale;
+	pool->nr_stale = 0;
+	spin_unlock(&pool->lock);
+	return n;
+}
+
+/* After a flush on every CPU that began once they were unmapped. */
+static void nd_pool_free_stale(struct nd_pool *pool, struct list_head *stale)
+{
+	struct page *page, *next;
+
+	spin_lock(&pool->lock);
+	list_for_each_entry_safe(page, next, stale, lru) {
+		list_del(&page->lru);
+		nd_pool_free_locked(pool, page);
+	}
+	spin_unlock(&pool->lock);
+}
+
+/* One flush, and every page freed to @pool before it can be reused. */
+static void nd_pool_clean(struct nd_pool *pool)
+{
+	LIST_HEAD(stale);
+
+	if (!nd_pool_take_stale(pool, &stale))
+		return;
+	nd_tlb_flush_all();
+	atomic_long_inc(&nd_stats.pool_stale_flushes);
+	nd_pool_free_stale(pool, &stale);
 }
 
 /**
  * nd_pool_put() - give pages taken by nd_pool_take() back to the pool
- * @pages: the pages, already wiped and no longer mapped anywhere else.
+ * @pages: the pages, already wiped.
  * @nr: how many.
+ * @mapped: whether they were vmap()ed (and vunmap()ed since): then another
+ *          CPU may still translate the old address, and they wait for a
+ *          flush before they are handed out again.
  *
- * Context: Any context.
+ * Context: Process context, may sleep (the flush that 2 MiB of stale pages
+ * call for).
  */
-void nd_pool_put(struct page **pages, unsigned int nr)
+void nd_pool_put(struct page **pages, unsigned int nr, bool mapped)
 {
-	unsigned long flags, pfn;
-	struct nd_pool *pool;
+	struct nd_pool *pool, *full = NULL;
 	struct nd_block *b;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		pfn = page_to_pfn(pages[i]);
-		b = xa_load(&nd_block_index, pfn >> ND_BLOCK_ORDER);
+		b = xa_load(&nd_block_index,
+			    page_to_pfn(pages[i]) >> ND_BLOCK_ORDER);
 		if (WARN_ON_ONCE(!b))
 			continue;
 		/*
@@ -162,12 +254,18 @@ void nd_pool_put(struct page **pages, unsigned int nr)
 		 * node if the page allocator fell back, or the caller moved.
 		 */
 		pool = b->pool;
-		spin_lock_irqsave(&pool->lock, flags);
-		__clear_bit(pfn & (ND_BLOCK_PAGES - 1), b->used);
-		b->nr_free++;
-		pool->nr_free++;
-		spin_unlock_irqrestore(&pool->lock, flags);
+		spin_lock(&pool->lock);
+		if (mapped) {
+			list_add_tail(&pages[i]->lru, &pool->stale);
+			if (++pool->nr_stale >= ND_BLOCK_PAGES)
+				full = pool;
+		} else {
+			nd_pool_free_locked(pool, pages[i]);
+		}
+		spin_unlock(&pool->lock);
 	}
+	if (full)
+		nd_pool_clean(full);
 }
 
 /**
@@ -189,59 +287,79 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 	struct nd_pool *pool = &nd_pools[nid];
 	unsigned int got, want_blocks, i;
 	struct nd_block *b, *next;
-	unsigned long flags;
 	LIST_HEAD(fresh);
+	LIST_HEAD(stale);
 
 	if (!READ_ONCE(pool_max_mb))
 		return -ENOMEM;
 
 	got = nd_pool_grab(pool, pages, nr);
-	if (got < nr) {
-		want_blocks = DIV_ROUND_UP(nr - got, ND_BLOCK_PAGES);
-		for (i = 0; i < want_blocks; i++) {
-			b = nd_block_new(nid);
-			if (!b)
-				break;
-			list_add_tail(&b->node, &fresh);
-		}
-		if (i < want_blocks) {
-			/* Nothing flushed, so nothing handed out yet. */
-			list_for_each_entry_safe(b, next, &fresh, node)
-				nd_block_release(b);
-			nd_pool_put(pages, got);
-			atomic_long_inc(&nd_stats.pool_fallbacks);
-			return -ENOMEM;
-		}
-		nd_tlb_flush_all();
-		atomic_long_add(want_blocks, &nd_stats.pool_blocks_taken);
-
-		spin_lock_irqsave(&pool->lock, flags);
-		list_for_each_entry(b, &fresh, node) {
-			b->pool = pool;
-			pool->nr_blocks++;
-			pool->nr_free += ND_BLOCK_PAGES;
-		}
-		list_splice_tail(&fresh, &pool->blocks);
-		spin_unlock_irqrestore(&pool->lock, flags);
-
-		/* Others may have taken pages of the new blocks meanwhile. */
-		got += nd_pool_grab(pool, pages + got, nr - got);
-		if (got < nr) {
-			nd_pool_put(pages, got);
-			atomic_long_inc(&nd_stats.pool_fallbacks);
-			return -ENOMEM;
-		}
-		atomic_long_inc(&nd_stats.pool_misses);
-	} else {
+	if (got == nr) {
 		atomic_long_inc(&nd_stats.pool_hits);
+		return 0;
 	}
+	/* 2 MiB freed since the last flush: flushing beats growing. */
+	if (READ_ONCE(pool->nr_stale) >= ND_BLOCK_PAGES) {
+		nd_pool_clean(pool);
+		got += nd_pool_grab(pool, pages + got, nr - got);
+		if (got == nr) {
+			atomic_long_inc(&nd_stats.pool_hits);
+			return 0;
+		}
+	}
+
+	want_blocks = DIV_ROUND_UP(nr - got, ND_BLOCK_PAGES);
+	for (i = 0; i < want_blocks; i++) {
+		b = nd_block_new(nid);
+		if (!b)
+			break;
+		list_add_tail(&b->node, &fresh);
+	}
+	if (i < want_blocks) {
+		/* Nothing flushed, so nothing of theirs handed out yet. */
+		list_for_each_entry_safe(b, next, &fresh, node)
+			nd_block_release(b);
+		/* Last resort before giving up: what was freed, flushed. */
+		nd_pool_clean(pool);
+		got += nd_pool_grab(pool, pages + got, nr - got);
+		if (got == nr) {
+			atomic_long_inc(&nd_stats.pool_hits);
+			return 0;
+		}
+		nd_pool_put(pages, got, false);
+		atomic_long_inc(&nd_stats.pool_fallbacks);
+		return -ENOMEM;
+	}
+	/* The flush that hides the new blocks covers the stale pages too. */
+	nd_pool_take_stale(pool, &stale);
+	nd_tlb_flush_all();
+	atomic_long_add(want_blocks, &nd_stats.pool_blocks_taken);
+	nd_pool_free_stale(pool, &stale);
+
+	spin_lock(&pool->lock);
+	list_for_each_entry(b, &fresh, node) {
+		b->pool = pool;
+		pool->nr_blocks++;
+		pool->nr_free += ND_BLOCK_PAGES;
+	}
+	list_splice_tail(&fresh, &pool->blocks);
+	spin_unlock(&pool->lock);
+
+	/* Others may have taken pages of the new blocks meanwhile. */
+	got += nd_pool_grab(pool, pages + got, nr - got);
+	if (got < nr) {
+		nd_pool_put(pages, got, false);
+		atomic_long_inc(&nd_stats.pool_fallbacks);
+		return -ENOMEM;
+	}
+	atomic_long_inc(&nd_stats.pool_misses);
 	return 0;
 }
 
 /* Release up to @max fully free blocks of every pool; returns pages freed. */
 static unsigned long nd_pool_shrink(unsigned long max)
 {
-	unsigned long freed = 0, flags;
+	unsigned long freed = 0;
 	struct nd_block *b, *next;
 	struct nd_pool *pool;
 	LIST_HEAD(victims);
@@ -249,7 +367,9 @@ static unsigned long nd_pool_shrink(unsigned long max)
 
 	for_each_node(nid) {
 		pool = &nd_pools[nid];
-		spin_lock_irqsave(&pool->lock, flags);
+		/* Stale pages keep their block busy until flushed. */
+		nd_pool_clean(pool);
+		spin_lock(&pool->lock);
 		list_for_each_entry_safe(b, next, &pool->blocks, node) {
 			if (freed >= max)
 				break;
@@ -260,7 +380,7 @@ static unsigned long nd_pool_shrink(unsigned long max)
 			pool->nr_free -= ND_BLOCK_PAGES;
 			freed += ND_BLOCK_PAGES;
 		}
-		spin_unlock_irqrestore(&pool->lock, flags);
+		spin_unlock(&pool->lock);
 	}
 	list_for_each_entry_safe(b, next, &victims, node)
 		nd_block_release(b);
@@ -296,6 +416,21 @@ void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages)
 }
 
 /**
+ * nd_pool_stale() - pages freed to the pool and waiting for a flush
+ *
+ * Return: their number, summed over the nodes.
+ */
+unsigned long nd_pool_stale(void)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		n += READ_ONCE(nd_pools[nid].nr_stale);
+	return n;
+}
+
+/**
  * nd_pool_max() - the cap on what the pool holds
  *
  * Return: pool_max_mb; 0 when nd_vmalloc() does not take from the pool.
@@ -319,18 +454,20 @@ unsigned int nd_pool_set_max(unsigned int mb)
 static unsigned long nd_pool_count(struct shrinker *s,
 				   struct shrink_control *sc)
 {
-	unsigned long n = 0, flags;
+	unsigned long n = 0;
 	struct nd_pool *pool;
 	struct nd_block *b;
 	int nid;
 
 	for_each_node(nid) {
 		pool = &nd_pools[nid];
-		spin_lock_irqsave(&pool->lock, flags);
+		spin_lock(&pool->lock);
 		list_for_each_entry(b, &pool->blocks, node)
 			if (b->nr_free == ND_BLOCK_PAGES)
 				n += ND_BLOCK_PAGES;
-		spin_unlock_irqrestore(&pool->lock, flags);
+		/* Free once flushed, which a scan does first. */
+		n += pool->nr_stale;
+		spin_unlock(&pool->lock);
 	}
 	return n ?: SHRINK_EMPTY;
 }
@@ -358,6 +495,7 @@ int __init nd_pool_init(void)
 	for_each_node(nid) {
 		spin_lock_init(&nd_pools[nid].lock);
 		INIT_LIST_HEAD(&nd_pools[nid].blocks);
+		INIT_LIST_HEAD(&nd_pools[nid].stale);
 	}
 	nd_pool_shrinker = nd_shrinker_create(KBUILD_MODNAME "-pool",
 					      nd_pool_count, nd_pool_scan);

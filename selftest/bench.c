@@ -97,7 +97,7 @@ struct nd_bench {
 
 /* The counters a pair is judged by, and the time, at one instant. */
 struct nd_bench_snap {
-	u64 ipis, tlb, flushes, flush_cpus, splits, pool_misses, t;
+	u64 ipis, tlb, flushes, flush_cpus, splits, pool_misses, stale, t;
 };
 
 static void nd_bench_snap(struct nd_bench_snap *s)
@@ -119,6 +119,7 @@ static void nd_bench_snap(struct nd_bench_snap *s)
 	s->splits = atomic_long_read(&nd_stats.splits_2m) +
 		    atomic_long_read(&nd_stats.splits_1g);
 	s->pool_misses = atomic_long_read(&nd_stats.pool_misses);
+	s->stale = atomic_long_read(&nd_stats.pool_stale_flushes);
 	s->t = ktime_get_ns();
 }
 
@@ -197,30 +198,37 @@ static void nd_bench_free(struct nd_bench *b, enum nd_bench_kind kind,
 
 /*
  * Whether the flushes of one pair kept the promise: per nd_vmalloc one
- * flush on every CPU, two if a read-only call split; per nd_vfree none.
+ * flush on every CPU, and one more after each split; per nd_vfree none.
  * The per-page policy must flush once per page, or it measures nothing.
- * The pool flushes only when it takes new blocks, once for all of them.
+ * The pool flushes when it takes new blocks, once for all of them, and
+ * when freed pages must be flushed before reuse (counted apart, at most
+ * one per 2 MiB freed: the report shows the rate).
  */
 static bool nd_bench_flushes_ok(enum nd_bench_kind kind, unsigned int pages,
 				const struct nd_bench_snap *s0,
 				const struct nd_bench_snap *s1,
 				const struct nd_bench_snap *s2)
 {
-	u64 want = 0, flushes = s1->flushes - s0->flushes;
+	u64 want_alloc = 0, want_free = 0, all = s2->flushes - s0->flushes;
+	u64 splits = s1->splits - s0->splits;
 
-	if (kind == ND_BENCH_NP || kind == ND_BENCH_RO)
-		want = kind == ND_BENCH_RO && s1->splits != s0->splits ? 2 : 1;
-	else if (kind == ND_BENCH_PER_PAGE)
-		want = pages;
-	else if (kind == ND_BENCH_POOL)
-		want = s1->pool_misses != s0->pool_misses;
-	if (flushes == want && s2->flushes == s1->flushes &&
-	    s1->flush_cpus - s0->flush_cpus == want * num_online_cpus())
+	if (kind == ND_BENCH_NP || kind == ND_BENCH_RO) {
+		want_alloc = 1 + splits;
+	} else if (kind == ND_BENCH_PER_PAGE) {
+		want_alloc = pages + splits;
+	} else if (kind == ND_BENCH_POOL) {
+		want_alloc = (s1->pool_misses != s0->pool_misses) +
+			     s1->stale - s0->stale;
+		want_free = s2->stale - s1->stale;
+	}
+	if (s1->flushes - s0->flushes == want_alloc &&
+	    s2->flushes - s1->flushes == want_free &&
+	    s2->flush_cpus - s0->flush_cpus == all * num_online_cpus())
 		return true;
-	pr_err("    # %s, %u pages: %llu flushes on %llu CPUs in the alloc, %llu in the free; want %llu on %u CPUs, 0\n",
-	       nd_bench_names[kind], pages, flushes,
-	       s1->flush_cpus - s0->flush_cpus, s2->flushes - s1->flushes,
-	       want, num_online_cpus());
+	pr_err("    # %s, %u pages: %llu flushes on %llu CPUs in the alloc, %llu in the free; want %llu and %llu, on %u CPUs each\n",
+	       nd_bench_names[kind], pages, s1->flushes - s0->flushes,
+	       s2->flush_cpus - s0->flush_cpus, s2->flushes - s1->flushes,
+	       want_alloc, want_free, num_online_cpus());
 	return false;
 }
 
@@ -449,7 +457,7 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0)
 	};
 	static const char * const names[] = {
 		"flush_promise_not_present", "flush_promise_read_only",
-		"per_page_flushes_each_page", "pool_flushes_new_blocks_only",
+		"per_page_flushes_each_page", "pool_flushes_new_blocks_and_reuse",
 	};
 	unsigned int i, fail = 0;
 	long live = atomic_long_read(&nd_stats.live_allocs) - live0;

@@ -41,6 +41,7 @@ BOOTS=(
 	"crash smp2-512M crash 2 512M - -"
 	"base smp2-512M hazards 2 512M - -"
 	"nopool smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
+	"hibernate smp2-512M hibernate 2 512M - -"
 	"base smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
 	"pool smp2-512M pool 2 512M - pool_max_mb=128"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.

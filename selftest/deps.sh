@@ -25,6 +25,7 @@ PACKAGES=(
 	debian-archive-keyring # the keys of the other release's archive (private apt)
 	debhelper dh-dkms      # make deb
 	gnuplot-nox            # make bench: the plot (pngcairo)
+	stress-ng              # the stress boot: the kernel's own direct-map users
 )
 
 # The compiler of the host's own release's kernels, built on the host.

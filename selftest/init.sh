@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|pool|crash|demo|hazards
+#   nd.mode=selftest|stress|pool|crash|demo|hazards|hibernate
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -83,8 +83,21 @@ crash)
 	verdict FAIL survived
 	;;
 stress)
-	# nd.args carries stress=SECONDS; the module prints KTAP.
+	# nd.args carries stress=SECONDS; the module prints KTAP. Meanwhile
+	# stress-ng makes the kernel's own code map, unmap and remove pages
+	# from the direct map (secretmem) and walk memory, and checks what it
+	# wrote (--verify).
+	secs=$(echo "$args" | sed -n 's/.*stress=\([0-9]*\).*/\1/p')
+	stress-ng --secretmem 1 --memfd 1 --memfd-bytes 16M --vm 1 --vm-bytes 32M \
+		--mmap 1 --mmap-bytes 32M --verify --timeout "$((secs + 5))s" \
+		--metrics-brief >/tmp/stress-ng.log 2>&1 &
+	sng=$!
 	insmod "$MODULE" $args || verdict FAIL "insmod $args failed"
+	wait "$sng"
+	sng_rc=$?
+	cat /tmp/stress-ng.log
+	[ "$sng_rc" -eq 0 ] || verdict FAIL "stress-ng exit $sng_rc"
+	echo "ND-STRESS: stress-ng passed"
 	show_counters
 	unload_and_judge
 	;;
@@ -136,6 +149,23 @@ bench)
 	insmod "$MODULE" bench=1 $args || verdict FAIL "insmod bench=1 failed"
 	[ "$memfd" = ok ] || verdict FAIL "memfd_secret_bench failed ($memfd)"
 	kill "$holder"
+	show_counters
+	unload_and_judge
+	;;
+hibernate)
+	# A kernel thread allocates and frees in a loop while we hibernate
+	# (no swap: the image is made, then cannot be written). The module
+	# judges the image at rmmod. A pass that caught an allocation live at
+	# PREPARE is refused, rightly: try again, three times at most.
+	insmod "$MODULE" selftest=hibernate $args || verdict FAIL "insmod selftest=hibernate failed"
+	for try in 1 2 3; do
+		sleep 1
+		refused=$(dmesg | grep -c 'refusing hibernation')
+		echo "ND-HIBERNATE: try $try"
+		echo disk >/sys/power/state 2>/dev/null
+		[ "$(dmesg | grep -c 'refusing hibernation')" -gt "$refused" ] || break
+	done
+	sleep 1
 	show_counters
 	unload_and_judge
 	;;

@@ -307,7 +307,17 @@ nd_initramfs() {
 	done
 	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
 		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" \
-		"$tools/memhog=/bin/memhog" "$@"
+		"$tools/memhog=/bin/memhog" $(nd_dynamic_binary /usr/bin/stress-ng) "$@"
+}
+
+# nd_dynamic_binary PATH: PATH and every shared library it loads (the
+# loader included), as initramfs.sh specs at the same paths in the guest.
+nd_dynamic_binary() {
+	local lib
+	printf '%s=%s\n' "$1" "$1"
+	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+		printf '%s\n' "$(readlink -f "$lib")=$lib"
+	done
 }
 
 # --- boots -----------------------------------------------------------------
@@ -427,7 +437,7 @@ nd_boot_reason() {
 	[[ $verdict == PASS ]] || { echo "verdict: $verdict"; return; }
 	plan=$(nd_ktap "$ND_CONSOLE" | awk -F'\t' '$1 == "PLAN" { print $2, $3 }')
 	read -r planned seen <<<"$plan"
-	if [[ $mode == selftest || $mode == stress || $mode == bench-smoke ]] && ((planned == 0)); then
+	if [[ $mode == selftest || $mode == stress || $mode == bench-smoke || $mode == hibernate ]] && ((planned == 0)); then
 		echo "no KTAP plan from the module"
 	elif ((seen < planned)); then
 		echo "KTAP plan 1..$planned but $seen results"

@@ -100,18 +100,46 @@ static bool nd_pool_witness_restored(const struct nd_pool_witness *w)
 	return false;
 }
 
+/* Whether @pages hold only zeroes: read through a mapping of our own. */
+static bool nd_pool_pages_zero(struct page **pages, unsigned int nr)
+{
+	void *map = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
+	bool zero;
+
+	if (!map)
+		return false;
+	zero = !memchr_inv(map, 0, nr * PAGE_SIZE);
+	vunmap(map);
+	/* Our alias must not outlive the test in any TLB. */
+	vm_unmap_aliases();
+	return zero;
+}
+
+/* The pages behind @p, for a look after nd_vfree(). */
+static struct page **nd_pool_pages_of(const u8 *p, unsigned int nr)
+{
+	struct page **pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	unsigned int i;
+
+	for (i = 0; pages && i < nr; i++)
+		pages[i] = vmalloc_to_page(p + i * PAGE_SIZE);
+	return pages;
+}
+
 /*
  * New blocks, reuse, and wiping: the first allocation takes a block (one
- * flush, no 2M split), the next ones reuse it (no flush, no split), freed
- * memory comes back zeroed, and the drained block is whole again.
+ * flush, no 2M split), the next ones reuse it (no split, and a flush only
+ * once 2 MiB freed wait for one), freed memory is wiped at once, and the
+ * drained block is whole again.
  */
 int nd_test_pool_steady(void)
 {
 	const size_t size = ND_POOL_TEST_PAGES * PAGE_SIZE;
-	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i;
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i, j;
 	struct nd_pool_witness w = { };
 	struct nd_counts c0, c1;
-	unsigned long blocks, free_pages;
+	unsigned long blocks, free_pages, freed, held;
+	struct page **pages = NULL;
 	bool failed = false;
 	u8 *p;
 
@@ -136,8 +164,12 @@ int nd_test_pool_steady(void)
 			  "pool pages reachable through __va");
 	failed |= nd_test(nd_pool_witness_take(&w, p), "no hidden entry");
 
+	pages = nd_pool_pages_of(p, ND_POOL_TEST_PAGES);
 	nd_counts_read(&c0);
 	nd_vfree(p);
+	/* Wiped by nd_vfree(), before any reuse. */
+	failed |= nd_test(pages && nd_pool_pages_zero(pages, ND_POOL_TEST_PAGES),
+			  "freed pool pages not wiped");
 	p = nd_vmalloc(size);
 	nd_counts_read(&c1);
 	if (nd_test(p, "pool reuse failed")) {
@@ -150,45 +182,60 @@ int nd_test_pool_steady(void)
 			  "reuse: %ld flushes, %ld hits, %ld blocks taken",
 			  c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
 			  c1.pool_blocks_taken - c0.pool_blocks_taken);
-	/* First fit: the same pages, which held 0x5a before nd_vfree(). */
-	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not wiped");
+	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not zero");
 	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "reused"),
 			  "reused pages reachable through __va");
 	nd_vfree(p);
 
-	/* Steady state: many allocations, not one flush or split. */
-	nd_counts_read(&c0);
-	for (i = 0; i < ND_POOL_STEADY_LOOPS; i++) {
-		p = nd_vmalloc(size >> (i & 3));
-		failed |= nd_test(p, "steady allocation %u failed", i);
-		nd_vfree(p);
+	/*
+	 * Steady state: no split, and the only flushes are those that let
+	 * freed pages be reused, at most one per 2 MiB freed.
+	 */
+	for (j = 0; j < 2; j++) {
+		/* The first round may grow the pool to its working set. */
+		nd_counts_read(&c0);
+		for (i = 0, freed = 0; i < ND_POOL_STEADY_LOOPS; i++) {
+			p = nd_vmalloc(size >> (i & 3));
+			failed |= nd_test(p, "steady allocation %u failed", i);
+			nd_vfree(p);
+			freed += ND_POOL_TEST_PAGES >> (i & 3);
+		}
+		nd_counts_read(&c1);
 	}
-	nd_counts_read(&c1);
-	failed |= nd_test(c1.flushes == c0.flushes &&
+	failed |= nd_test(c1.flushes - c0.flushes ==
+			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
+			  c1.flushes - c0.flushes <= freed / ND_BLOCK_PAGES &&
 			  c1.splits_2m == c0.splits_2m &&
 			  c1.splits_1g == c0.splits_1g &&
 			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
-			  "steady: %ld flushes, %ld splits, %ld hits",
+			  "steady: %ld flushes (%ld for reuse) for %lu pages freed, %ld splits, %ld hits",
 			  c1.flushes - c0.flushes,
+			  c1.pool_stale_flushes - c0.pool_stale_flushes, freed,
 			  c1.splits_2m - c0.splits_2m +
 			  c1.splits_1g - c0.splits_1g,
 			  c1.pool_hits - c0.pool_hits);
+	pr_info("    # steady: %ld flushes for %lu pages freed\n",
+		c1.flushes - c0.flushes, freed);
 	p = NULL;
 
 	/* Given back whole: the block reads again, entry as it was. */
+	nd_pool_stats(&held, &free_pages);
 	nd_counts_read(&c0);
 	nd_pool_drain();
 	nd_counts_read(&c1);
 	nd_pool_stats(&blocks, &free_pages);
 	failed |= nd_test(!blocks && !free_pages &&
-			  c1.pool_blocks_returned - c0.pool_blocks_returned == 1 &&
-			  c1.flushes == c0.flushes,
+			  c1.pool_blocks_returned - c0.pool_blocks_returned == held &&
+			  c1.flushes - c0.flushes ==
+			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
+			  c1.flushes - c0.flushes <= 1,
 			  "drain: %lu blocks left, %ld returned, %ld flushes",
 			  blocks, c1.pool_blocks_returned - c0.pool_blocks_returned,
 			  c1.flushes - c0.flushes);
 	failed |= nd_test(!w.va || nd_pool_witness_restored(&w),
 			  "block not restored");
 out:
+	kvfree(pages);
 	nd_vfree(p);
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
@@ -214,10 +261,12 @@ int nd_test_pool_fallback(void)
 	nd_counts_read(&c1);
 	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1 &&
 			  c1.pool_blocks_taken == c0.pool_blocks_taken &&
-			  c1.flushes - c0.flushes == 1,
-			  "no block: %p, %ld fallbacks, %ld flushes", p,
+			  c1.flushes - c0.flushes ==
+			  1 + nd_counts_splits(&c1) - nd_counts_splits(&c0),
+			  "no block: %p, %ld fallbacks, %ld flushes, %ld splits", p,
 			  c1.pool_fallbacks - c0.pool_fallbacks,
-			  c1.flushes - c0.flushes);
+			  c1.flushes - c0.flushes,
+			  nd_counts_splits(&c1) - nd_counts_splits(&c0));
 	failed |= nd_test(p && nd_pool_hidden(p, 16, "fallback"),
 			  "fallback pages reachable through __va");
 	nd_vfree(p);
@@ -262,14 +311,17 @@ int nd_test_pool_atomic_free(void)
 	struct nd_pool_irq_free f = {
 		.work = IRQ_WORK_INIT_HARD(nd_pool_irq_free_fn),
 	};
-	unsigned long blocks, free_pages;
+	unsigned long blocks, free_pages, stale;
+	struct page **pages = NULL;
 	bool failed = false;
 	u8 *p;
 
 	nd_pool_drain();
 	p = nd_vmalloc(16 * PAGE_SIZE);
-	if (nd_test(p, "no memory")) {
+	pages = p ? nd_pool_pages_of(p, 16) : NULL;
+	if (nd_test(p && pages, "no memory")) {
 		failed = true;
+		nd_vfree(p);
 		goto out;
 	}
 	memset(p, 0xc3, 16 * PAGE_SIZE);
@@ -278,14 +330,14 @@ int nd_test_pool_atomic_free(void)
 	irq_work_sync(&f.work);
 	nd_deferred_flush();
 	nd_pool_stats(&blocks, &free_pages);
-	failed |= nd_test(blocks == 1 && free_pages == ND_BLOCK_PAGES,
-			  "after a hardirq free: %lu blocks, %lu free pages",
-			  blocks, free_pages);
-	p = nd_vmalloc(16 * PAGE_SIZE);
-	failed |= nd_test(p && !memchr_inv(p, 0, 16 * PAGE_SIZE),
+	stale = nd_pool_stale();
+	failed |= nd_test(blocks == 1 && free_pages + stale == ND_BLOCK_PAGES,
+			  "after a hardirq free: %lu blocks, %lu free and %lu stale pages",
+			  blocks, free_pages, stale);
+	failed |= nd_test(nd_pool_pages_zero(pages, 16),
 			  "pages freed in hardirq not wiped");
-	nd_vfree(p);
 out:
+	kvfree(pages);
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
 	return failed ? ND_FAIL : ND_PASS;

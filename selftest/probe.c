@@ -188,11 +188,13 @@ static unsigned long nd_level_size(unsigned int level)
 }
 
 /**
- * nd_probe_sweep() - count the direct map's 4K entries that look hidden
- * @sweep: the counts.
+ * nd_probe_sweep() - count the direct map's entries that look hidden
+ * @sweep: the counts, of 4K entries and of 2M and 1G leaves apart.
  *
  * Walks [PAGE_OFFSET, high_memory) a leaf (or a hole) at a time.  KFENCE
- * unmaps its own guard pages there, so its pool is left out.
+ * unmaps its own guard pages there, so its pool is left out.  A large
+ * leaf counts too: the pool hides whole 2M leaves, and a hidden leaf left
+ * behind is as much a leak as a 4K entry.
  *
  * Context: Process context, may sleep.
  */
@@ -207,12 +209,13 @@ void nd_probe_sweep(struct nd_sweep *sweep)
 	while (va < end) {
 		kpte = lookup_address(va, &level);
 		size = nd_level_size(level);
-		if (kpte && level == PG_LEVEL_4K && !pte_none(*kpte) &&
-		    !is_kfence_address((void *)va)) {
-			if (!pte_present(*kpte))
-				sweep->not_present++;
+		if (kpte && !pte_none(*kpte) && !is_kfence_address((void *)va) &&
+		    level <= PG_LEVEL_1G) {
+			/* A not-present 2M leaf keeps PSE: pte_present() says no. */
+			if (!(pte_flags(*kpte) & _PAGE_PRESENT))
+				sweep->not_present[level]++;
 			else if (!pte_write(*kpte))
-				sweep->read_only++;
+				sweep->read_only[level]++;
 		}
 		va = ALIGN_DOWN(va, size) + size;
 		if (!(++n & 4095))
@@ -232,11 +235,15 @@ bool nd_probe_sweep_same(const struct nd_sweep *before, const char *what)
 	struct nd_sweep now;
 
 	nd_probe_sweep(&now);
-	if (now.not_present == before->not_present &&
-	    now.read_only == before->read_only)
+	if (!memcmp(&now, before, sizeof(now)))
 		return true;
-	pr_err("    # %s: direct map has %lu not-present and %lu read-only 4K entries, was %lu and %lu\n",
-	       what, now.not_present, now.read_only, before->not_present,
-	       before->read_only);
+	pr_err("    # %s: direct map has %lu/%lu/%lu not-present and %lu/%lu/%lu read-only 4K/2M/1G entries, was %lu/%lu/%lu and %lu/%lu/%lu\n",
+	       what, now.not_present[PG_LEVEL_4K], now.not_present[PG_LEVEL_2M],
+	       now.not_present[PG_LEVEL_1G], now.read_only[PG_LEVEL_4K],
+	       now.read_only[PG_LEVEL_2M], now.read_only[PG_LEVEL_1G],
+	       before->not_present[PG_LEVEL_4K],
+	       before->not_present[PG_LEVEL_2M],
+	       before->not_present[PG_LEVEL_1G], before->read_only[PG_LEVEL_4K],
+	       before->read_only[PG_LEVEL_2M], before->read_only[PG_LEVEL_1G]);
 	return false;
 }

@@ -9,6 +9,7 @@
 #include <linux/atomic.h>
 #include <linux/types.h>
 #include <asm/pgtable_types.h>
+#include <asm/pgtable.h>
 
 /* A write through the direct map that is not tried. */
 #define ND_PROBE_NO_WRITE	1
@@ -28,10 +29,10 @@ struct nd_probe {
 	bool bad_data;
 };
 
-/* Direct-map 4K entries that look hidden, across the whole direct map. */
+/* Direct-map entries that look hidden, by level (PG_LEVEL_4K .. _1G). */
 struct nd_sweep {
-	unsigned long not_present;	/* not present, yet not empty */
-	unsigned long read_only;	/* present, not writable */
+	unsigned long not_present[PG_LEVEL_1G + 1];	/* yet not empty */
+	unsigned long read_only[PG_LEVEL_1G + 1];	/* present, not writable */
 };
 
 int nd_probe_read(const void *va, u64 *val);

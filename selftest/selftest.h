@@ -26,9 +26,16 @@ struct nd_counts {
 	long deferred_frees;
 	long pool_hits, pool_misses, pool_fallbacks;
 	long pool_blocks_taken, pool_blocks_returned;
+	long pool_stale_flushes, leaked_pages;
 };
 
 void nd_counts_read(struct nd_counts *c);
+
+static inline long nd_counts_splits(const struct nd_counts *c)
+{
+	return c->splits_2m + c->splits_1g;
+}
+
 /* Why the case that returns ND_SKIP skipped. */
 extern const char *nd_skip_reason;
 
@@ -38,5 +45,17 @@ int nd_test_pool_fallback(void);
 int nd_test_pool_atomic_free(void);
 int nd_test_pool_numa(void);
 int nd_pool_fill_run(void);
+
+/* selftest/hibernate_test.c */
+int nd_hibernate_test_start(void);
+void nd_hibernate_test_stop(void);
+
+/* selftest/hardening_test.c */
+int nd_test_restore_after_cpa(void);
+int nd_test_pool_stale_tlb(void);
+int nd_test_pool_get_put(void);
+int nd_test_gfp_scope(void);
+int nd_test_size_limit(void);
+int nd_test_sweep_large(void);
 
 #endif /* _ND_SELFTEST_H */

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Keep hidden memory out of hibernation images.
+ *
+ * The image copies every page, hidden ones included (safe_copy_page() maps
+ * a page that is not present with set_direct_map_default_noflush(), which
+ * splits a pool's hidden 2M leaf), and it lands on disk.  So, as secretmem
+ * does, hibernation is refused while anything is live.  That check alone
+ * runs at PM_HIBERNATION_PREPARE, and hibernate() syncs and freezes later
+ * (with /dev/snapshot user space decides how much later): an allocation in
+ * between would put a secret into the image or fill the pool again.  So
+ * from PREPARE until the matching POST notification nd_vmalloc() returns
+ * NULL at once (waiting could outlast the freezer, and a caller that
+ * sleeps in a kernel thread would keep the system from hibernating), and
+ * a syscore suspend callback, the last thing a module can run before the
+ * image is made (interrupts off, one CPU left), refuses again if anything
+ * is hidden after all.
+ */
+
+#include <linux/rwsem.h>
+#include <linux/suspend.h>
+#include <linux/syscore_ops.h>
+
+#include "compat.h"
+#include "nd_internal.h"
+
+/* Taken for reading around each allocation, for writing to freeze them. */
+static DECLARE_RWSEM(nd_pm_rwsem);
+static bool nd_pm_frozen;
+
+/**
+ * nd_pm_alloc_begin() - enter an allocation, unless hibernation is near
+ *
+ * Context: Process context, may sleep.
+ * Return: true if the caller may allocate; it then calls nd_pm_alloc_end().
+ */
+bool nd_pm_alloc_begin(void)
+{
+	down_read(&nd_pm_rwsem);
+	if (!nd_pm_frozen)
+		return true;
+	up_read(&nd_pm_rwsem);
+	return false;
+}
+
+/**
+ * nd_pm_alloc_end() - leave an allocation nd_pm_alloc_begin() let in
+ */
+void nd_pm_alloc_end(void)
+{
+	up_read(&nd_pm_rwsem);
+}
+
+static void nd_pm_set_frozen(bool frozen)
+{
+	down_write(&nd_pm_rwsem);
+	WRITE_ONCE(nd_pm_frozen, frozen);
+	up_write(&nd_pm_rwsem);
+}
+
+/* What would reach the image: live allocations, and the pool's blocks. */
+static bool nd_pm_anything_hidden(long *live, unsigned long *blocks)
+{
+	unsigned long free_pages;
+
+	*live = atomic_long_read(&nd_stats.live_allocs);
+	nd_pool_stats(blocks, &free_pages);
+	return *live || *blocks;
+}
+
+static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
+			void *data)
+{
+	unsigned long blocks;
+	long live;
+
+	switch (action) {
+	case PM_HIBERNATION_PREPARE:
+		/* No allocation is in flight once this returns. */
+		nd_pm_set_frozen(true);
+		/* Frees from atomic context return their pages first. */
+		nd_deferred_flush();
+		nd_pool_drain();
+		if (!nd_pm_anything_hidden(&live, &blocks))
+			return NOTIFY_DONE;
+		pr_warn("refusing hibernation: %ld allocations live and %lu pool blocks hidden; the image would hold them\n",
+			live, blocks);
+		/* A notifier that fails gets no POST_HIBERNATION. */
+		nd_pm_set_frozen(false);
+		return notifier_from_errno(-EBUSY);
+	case PM_POST_HIBERNATION:
+		nd_pm_set_frozen(false);
+		return NOTIFY_DONE;
+	default:
+		return NOTIFY_DONE;
+	}
+}
+
+static struct notifier_block nd_pm_nb = {
+	.notifier_call = nd_pm_notify,
+};
+
+/*
+ * Right before the image is made (and before suspend to RAM, where it
+ * has nothing to say).  Interrupts are off: counters only.
+ */
+static int nd_pm_syscore_check(void)
+{
+	unsigned long blocks;
+	long live;
+
+	if (!READ_ONCE(nd_pm_frozen) || !nd_pm_anything_hidden(&live, &blocks))
+		return 0;
+	pr_err("refusing hibernation at the last moment: %ld allocations live, %lu pool blocks hidden\n",
+	       live, blocks);
+	return -EBUSY;
+}
+
+ND_DEFINE_SYSCORE(nd_pm_syscore, nd_pm_syscore_check);
+
+/**
+ * nd_pm_init() - start refusing hibernation while anything is hidden
+ *
+ * Return: 0 or -errno.
+ */
+int __init nd_pm_init(void)
+{
+	int ret = register_pm_notifier(&nd_pm_nb);
+
+	if (ret)
+		return ret;
+	nd_register_syscore(&nd_pm_syscore);
+	return 0;
+}
+
+/**
+ * nd_pm_exit() - undo nd_pm_init()
+ */
+void nd_pm_exit(void)
+{
+	nd_unregister_syscore(&nd_pm_syscore);
+	unregister_pm_notifier(&nd_pm_nb);
+}
