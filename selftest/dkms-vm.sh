@@ -255,7 +255,7 @@ data_disk() {
 # dkms_boot PHASE: one boot of the VM disk. Sets the nd_boot_paths logs and
 # ND_QEMU_RC, as lib.sh's judges expect.
 dkms_boot() {
-	local phase=$1
+	local phase=$1 pid waited=0
 	# shellcheck disable=SC2034 # read by lib.sh's nd_boot_reason
 	ND_QEMU_RC=0
 	rm -f "$ND_CONSOLE" "$ND_VERDICT"
@@ -266,7 +266,23 @@ dkms_boot() {
 		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 init_on_free=1 nd.phase=$phase" \
 		-drive "file=$WORK/root.img,format=raw,if=virtio,cache=unsafe" \
 		-drive "file=$WORK/data.img,format=raw,if=virtio,readonly=on" \
-		-serial "file:$ND_CONSOLE" -serial "file:$ND_VERDICT" </dev/null || ND_QEMU_RC=$?
+		-serial "file:$ND_CONSOLE" -serial "file:$ND_VERDICT" </dev/null &
+	pid=$!
+	# Once a 7.3 guest hung before its initramfs said a word, which would
+	# hold the whole timeout (20 minutes): a kernel that has not reached
+	# its initramfs after ND_DKMS_EARLY seconds (it takes 10 to 30) is
+	# stopped, and boot_and_judge boots it again.
+	while ((waited < ${ND_DKMS_EARLY:-240})) && kill -0 "$pid" 2>/dev/null; do
+		grep -q -e 'Run /init as init process' -e 'Loading, please wait' "$ND_CONSOLE" 2>/dev/null &&
+			break
+		sleep 5
+		waited=$((waited + 5))
+	done
+	if ((waited >= ${ND_DKMS_EARLY:-240})); then
+		nd_log "  no initramfs after ${waited}s: stopping the guest"
+		kill "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" || ND_QEMU_RC=$?
 }
 
 # boot_and_judge PHASE: boot (again once if the kernel died before its

@@ -22,7 +22,7 @@ ND_MATRIX=(
 	"6.12              bookworm          linux-image-6.12-amd64  base"
 	"trixie            trixie            linux-image-amd64       base,numa2"
 	"trixie-bpo        trixie-backports  linux-image-amd64       all"
-	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool"
+	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool,hibernate"
 	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base"
 )
 
