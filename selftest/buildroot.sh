@@ -68,6 +68,7 @@ make_root() {
 	if [[ $RELEASE == trixie ]]; then
 		add_sparse "$dir" || return 1
 	fi
+	# shellcheck disable=SC2016 # $1 is the inner shell's
 	chroot "$dir" sh -c 'command -v "x86_64-linux-gnu-$1" && command -v sparse && command -v pahole' \
 		sh "$cc" >&2
 	rm -rf "$dir"/var/cache/apt/archives/*.deb

@@ -207,6 +207,7 @@ main() {
 	# ND_DKMS_BESIDE=0 runs them after the kernels instead.
 	if [[ $ND_DKMS != 0 && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
 		nd_log "== DKMS tiers ($ND_DKMS) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
+		# shellcheck disable=SC2030,SC2031 # the subshell's own results file
 		(
 			ND_RESULTS=$dkms_results
 			nd_results_reset
@@ -224,6 +225,7 @@ main() {
 		nd_log "== waiting for the DKMS tiers"
 		wait "$dkms_pid" || nd_result FAIL "dkms tiers" "stopped; see ${dkms_out#"$ND_ROOT"/}"
 		cat "$dkms_out"
+		# shellcheck disable=SC2031 # the parent's, as intended
 		cat "$dkms_results" >>"$ND_RESULTS"
 	elif [[ $ND_DKMS != 0 ]]; then
 		dkms_tiers

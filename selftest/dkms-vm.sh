@@ -139,6 +139,7 @@ build_root() {
 	# them the kernel has as modules: 7.x builds virtio_pci in and has no
 	# crc32c_generic).
 	for mod in virtio_pci virtio_blk ext4 crc32c_generic; do
+		# shellcheck disable=SC2016 # expanded in the root
 		in_root "$root" sh -c 'modinfo -k "$(ls /lib/modules)" "$1"' sh "$mod" >/dev/null 2>&1 &&
 			mods+=("$mod")
 	done

@@ -230,6 +230,7 @@ nd_summary() {
 # buildroot.sh, that builds it.
 nd_use_kernel() {
 	local out key val distro=''
+	# shellcheck disable=SC2034 # ND_KNAME: for the callers
 	ND_KNAME='' ND_KREL='' ND_KDIR='' ND_VMLINUZ='' ND_KCC='' ND_BUILDROOT=''
 	out=$(bash "$ND_ROOT/selftest/fetch-kernel.sh" "$1") || return 1
 	while IFS='=' read -r key val; do
@@ -251,6 +252,7 @@ nd_use_kernel() {
 nd_chroot() {
 	local root=$1
 	shift
+	# shellcheck disable=SC2016 # the inner bash expands them
 	unshare --mount --propagation private -- bash -c '
 		set -e
 		r=$1 src=$2 cache=$3
