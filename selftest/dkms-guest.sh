@@ -127,6 +127,7 @@ loaded_at_boot() {
 }
 
 install_keystore() {
+	[[ -f $DISK/nd_keystore.ko ]] || fail "no nd_keystore.ko on the data disk (it did not build on the host)" || return
 	install -D -m 0644 "$DISK/nd_keystore.ko" "/lib/modules/$KREL/extra/nd_keystore.ko"
 	depmod -a
 }

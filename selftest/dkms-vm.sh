@@ -212,7 +212,8 @@ cached_root() {
 # --- the test --------------------------------------------------------------
 
 # host_builds: the package, and the consumer built against the Module.symvers
-# of a nodirect_alloc build for the VM's kernel. Sets DEB and KEYSTORE_KO.
+# of a nodirect_alloc build for the VM's kernel. Sets DEB and KEYSTORE_KO
+# (empty if the consumer does not build). Fails only without a package.
 host_builds() {
 	local log=$ND_LOGDIR/dkms-$SUITE-deb.log diags
 	if make -C "$ND_ROOT" --no-print-directory deb >"$log" 2>&1; then
@@ -230,8 +231,12 @@ host_builds() {
 		! nd_kmake -C "$WORK/consumer" --no-print-directory KDIR="$ND_KDIR" \
 			ND_SYMVERS="$WORK/module/Module.symvers" ND_INCLUDE="$ND_ROOT" \
 			ND_KBUILD_FLAGS="W=1 C=1" >"$log" 2>&1; then
-		nd_result FAIL "$TIER: consumer builds W=1 and sparse clean" "see ${log#"$ND_ROOT"/}"
-		return 1
+		# The package is still tested: the guest's consumer checks
+		# fail for want of the module, and count.
+		nd_result FAIL "$TIER: consumer builds W=1 and sparse clean" \
+			"$(grep -m1 -E 'error|Error' "$log" || true); see ${log#"$ND_ROOT"/}"
+		KEYSTORE_KO=''
+		return 0
 	fi
 	KEYSTORE_KO=$WORK/consumer/nd_keystore.ko
 	diags=$(nd_diagnostics "$log")
@@ -248,7 +253,7 @@ host_builds() {
 data_disk() {
 	rm -rf "$WORK/data" "$WORK/data.img"
 	mkdir -p "$WORK/data"
-	cp "$DEB" "$KEYSTORE_KO" "$ND_ROOT/selftest/dkms-guest.sh" "$WORK/data/"
+	cp "$DEB" ${KEYSTORE_KO:+"$KEYSTORE_KO"} "$ND_ROOT/selftest/dkms-guest.sh" "$WORK/data/"
 	truncate -s 32M "$WORK/data.img"
 	mkfs.ext4 -q -F -L nddata -d "$WORK/data" "$WORK/data.img" 32M >&2
 }
