@@ -39,6 +39,7 @@
  * tlbflush.c for why this route).  Kernels without CONFIG_PARAVIRT have
  * no inline route: there __flush_tlb_all() must be exported to us.
  */
+#include <linux/kvm_types.h>
 #ifdef CONFIG_PARAVIRT
 #include <asm/tlbflush.h>
 static inline void nd_flush_tlb_all_local(void)
@@ -48,6 +49,8 @@ static inline void nd_flush_tlb_all_local(void)
 	else
 		__flush_tlb_local();
 }
+#elif defined(EXPORT_SYMBOL_FOR_KVM)
+#error "no TLB flush route: without CONFIG_PARAVIRT, __flush_tlb_all() is exported to KVM only"
 #else
 #define nd_flush_tlb_all_local()	__flush_tlb_all()
 #endif

@@ -58,14 +58,18 @@ static void nd_pm_set_frozen(bool frozen)
 	up_write(&nd_pm_rwsem);
 }
 
-/* What would reach the image: live allocations, and the pool's blocks. */
+/*
+ * What would reach the image: live allocations, frees still waiting for
+ * their worker, pages that could not be restored, the pool's blocks.
+ */
 static bool nd_pm_anything_hidden(long *live, unsigned long *blocks)
 {
 	unsigned long free_pages;
 
-	*live = atomic_long_read(&nd_stats.live_allocs);
+	*live = atomic_long_read(&nd_stats.live_allocs) +
+		atomic_long_read(&nd_stats.pending_frees);
 	nd_pool_stats(blocks, &free_pages);
-	return *live || *blocks;
+	return *live || *blocks || atomic_long_read(&nd_stats.leaked_pages);
 }
 
 static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
@@ -83,8 +87,8 @@ static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
 		nd_pool_drain();
 		if (!nd_pm_anything_hidden(&live, &blocks))
 			return NOTIFY_DONE;
-		pr_warn("refusing hibernation: %ld allocations live and %lu pool blocks hidden; the image would hold them\n",
-			live, blocks);
+		pr_warn("refusing hibernation: %ld allocations live, %lu pool blocks and %ld leaked pages hidden; the image would hold them\n",
+			live, blocks, atomic_long_read(&nd_stats.leaked_pages));
 		/* A notifier that fails gets no POST_HIBERNATION. */
 		nd_pm_set_frozen(false);
 		return notifier_from_errno(-EBUSY);

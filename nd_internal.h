@@ -22,6 +22,7 @@ struct nd_area {
 	unsigned int nr_pages;
 	unsigned int nr_hidden;		/* entries of @orig now changed */
 	enum nd_prot prot;
+	bool wipe_later;		/* freed in atomic context, not wiped */
 	pte_t orig[];			/* per page, the entry before hiding */
 };
 
@@ -52,7 +53,11 @@ struct nd_stats {
 	atomic_long_t pool_blocks_returned;
 	atomic_long_t pool_stale_flushes;	/* before freed pages are reused */
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
+	atomic_long_t pending_frees;		/* deferred, pages still hidden */
 };
+
+/* nd_vfree() in atomic context wipes at once up to this many pages. */
+#define ND_ATOMIC_WIPE_PAGES	16
 
 extern struct nd_stats nd_stats;
 

@@ -68,6 +68,11 @@ static LLIST_HEAD(nd_free_list);
  */
 static void nd_area_finish(struct nd_area *area)
 {
+	/* A free may come from under the caller's filesystem or I/O locks. */
+	unsigned int noio = memalloc_noio_save();
+
+	if (area->wipe_later)
+		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
 	if (area->pages) {
 		vunmap(area->addr);
 		nd_pool_put(area->pages, area->nr_pages, true);
@@ -77,6 +82,7 @@ static void nd_area_finish(struct nd_area *area)
 		vfree(area->addr);
 	}
 	kvfree(area);
+	memalloc_noio_restore(noio);
 }
 
 static void nd_free_work_fn(struct work_struct *work)
@@ -84,8 +90,10 @@ static void nd_free_work_fn(struct work_struct *work)
 	struct llist_node *list = llist_del_all(&nd_free_list);
 	struct nd_area *area, *next;
 
-	llist_for_each_entry_safe(area, next, list, free_node)
+	llist_for_each_entry_safe(area, next, list, free_node) {
 		nd_area_finish(area);
+		atomic_long_dec(&nd_stats.pending_frees);
+	}
 }
 
 static DECLARE_WORK(nd_free_work, nd_free_work_fn);
@@ -315,8 +323,17 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp)
  */
 static void nd_area_release(struct nd_area *area)
 {
-	/* Before the restore, so no secret is ever readable elsewhere. */
-	memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	bool atomic = !preemptible() || rcu_preempt_depth();
+
+	/*
+	 * Before the restore, so no secret is ever readable elsewhere.  In
+	 * atomic context only a small area is wiped here, to keep the work
+	 * bounded; a larger one stays hidden until the worker wipes it.
+	 */
+	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES)
+		area->wipe_later = true;
+	else
+		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
 
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
@@ -326,10 +343,12 @@ static void nd_area_release(struct nd_area *area)
 	 * In atomic context only the wipe is done at once; the restore and
 	 * the free follow from a worker, before any page can be reused.
 	 */
-	if (preemptible() && !rcu_preempt_depth()) {
+	if (!atomic) {
 		nd_area_finish(area);
 		return;
 	}
+	/* Hibernation waits for these: their pages are still hidden. */
+	atomic_long_inc(&nd_stats.pending_frees);
 	atomic_long_inc(&nd_stats.deferred_frees);
 	llist_add(&area->free_node, &nd_free_list);
 	schedule_work(&nd_free_work);

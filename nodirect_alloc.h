@@ -24,7 +24,12 @@ enum nd_prot {
  * The memory returned here must only be reached through the returned
  * address.  Never hand it to anything that goes through its struct page:
  * scatterlists, bio, skb, swiotlb, kmap_local_page() or page_address() would
- * all use the direct map, and fault.
+ * all use the direct map, and fault.  Never call set_memory_*() or
+ * set_pages_*() on it either: the kernel's CPA changes 4K entries under a
+ * lock of its own that this module cannot take, and one of the two writes
+ * would be lost.  A reference taken with get_page() does not keep a page
+ * past nd_vfree(): the page goes back to the pool, or to the page
+ * allocator once the reference is dropped.
  */
 
 /**
@@ -85,8 +90,10 @@ void *nd_vzalloc(unsigned long size);
  * needed for either.  An address that nd_vmalloc*() did not return, or
  * that was already freed, is reported and left alone.
  *
- * Context: Any context.  From atomic context the pages are wiped (and
- *          restored) at once, and unmapped and given back later.
+ * Context: Any context but NMI.  From atomic context an area of up to 16
+ *          pages is wiped at once, a larger one (bounded work in hard
+ *          interrupts, PREEMPT_RT included) by the worker that then
+ *          restores, unmaps and frees it, before any page is reused.
  */
 void nd_vfree(const void *addr);
 

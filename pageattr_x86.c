@@ -20,6 +20,10 @@
  *    4K write outside the lock could land in a table that is being
  *    collapsed (the hidden entry lost, the page readable again) or freed.
  *
+ * The kernel's CPA writes 4K entries under its own cpa_lock, which we
+ * cannot take: it must never change our pages while we hide them (the
+ * header tells consumers so), and it does not change pages it does not own.
+ *
  * As in __split_large_page(), every split is followed by a flush on every
  * CPU before the lock is dropped and before any entry of the new table
  * changes: the SDM leaves a TLB holding a 2M and a 4K translation of one
@@ -79,9 +83,11 @@ int __init nd_pageattr_init(void)
  * Replace the large leaf that maps @va with a table of 512 entries of the
  * next size down, with the same frames and attributes, as
  * __split_large_page() does, and flush.  Returns 0 when @va is mapped by a
- * smaller leaf now (we split, or someone else did), or -errno.
+ * smaller leaf now (we split, or someone else did), or -errno.  A split
+ * for a restore (@restore) cannot fail for memory: a page that stays
+ * hidden is worse than a wait.
  */
-static int nd_split_leaf(unsigned long va)
+static int nd_split_leaf(unsigned long va, bool restore)
 {
 	unsigned long pfn, pfninc;
 	unsigned int level, i;
@@ -90,7 +96,10 @@ static int nd_split_leaf(unsigned long va)
 	pgprot_t prot;
 
 	/* GFP_KERNEL within the caller's memalloc_no{fs,io} scope. */
-	table = nd_fail(ND_FAIL_SPLIT) ? NULL : alloc_page(GFP_KERNEL);
+	if (restore)
+		table = alloc_page(GFP_KERNEL | __GFP_NOFAIL);
+	else
+		table = nd_fail(ND_FAIL_SPLIT) ? NULL : alloc_page(GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
 	entries = page_address(table);
@@ -219,7 +228,7 @@ static int nd_restore_one(unsigned long va, pte_t want)
 
 	while ((ret = nd_restore_locked(va, want)) == -EAGAIN && tries--) {
 		spin_unlock(nd_pgd_lock);
-		ret = nd_split_leaf(va);
+		ret = nd_split_leaf(va, true);
 		spin_lock(nd_pgd_lock);
 		if (ret)
 			break;
@@ -234,6 +243,19 @@ static void nd_leak_page(struct page *page, unsigned long va)
 	atomic_long_inc(&nd_stats.leaked_pages);
 	pr_err("cannot put %p back into the direct map: page %lx kept, never freed\n",
 	       (void *)va, page_to_pfn(page));
+}
+
+/*
+ * pgd_lock is also what fork and exit take to add and drop page tables:
+ * hold it for a batch of entries at a time, not for a whole large area.
+ */
+static void nd_pgd_lock_break(unsigned int i)
+{
+	if (i && !(i % PTRS_PER_PTE)) {
+		spin_unlock(nd_pgd_lock);
+		cond_resched();
+		spin_lock(nd_pgd_lock);
+	}
 }
 
 /**
@@ -253,6 +275,7 @@ void nd_pageattr_restore(struct nd_area *area)
 
 	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_hidden; i++) {
+		nd_pgd_lock_break(i);
 		page = vmalloc_to_page(area->addr + i * PAGE_SIZE);
 		va = (unsigned long)page_address(page);
 		if (nd_restore_one(va, area->orig[i]))
@@ -273,13 +296,15 @@ void nd_pageattr_restore(struct nd_area *area)
  */
 int nd_pageattr_hide(struct nd_area *area)
 {
-	unsigned int i, level, tries = 0;
-	unsigned long va;
+	unsigned long va, tries = 0;
+	unsigned int i, level;
 	pte_t *kpte;
 	int ret = 0;
 
 	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_pages; i++) {
+		nd_pgd_lock_break(i);
+retry:
 		va = nd_area_page_va(area, i);
 		kpte = lookup_address(va, &level);
 		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
@@ -290,17 +315,16 @@ int nd_pageattr_hide(struct nd_area *area)
 		}
 		if (level != PG_LEVEL_4K) {
 			/* Bounded: only a collapse racing us undoes a split. */
-			if (++tries > 3 * area->nr_pages) {
+			if (++tries > 3UL * area->nr_pages) {
 				ret = -EFAULT;
 				break;
 			}
 			spin_unlock(nd_pgd_lock);
-			ret = nd_split_leaf(va);
+			ret = nd_split_leaf(va, false);
 			spin_lock(nd_pgd_lock);
 			if (ret)
 				break;
-			i--;
-			continue;
+			goto retry;
 		}
 		if (nd_fail(ND_FAIL_HIDE)) {
 			ret = -EFAULT;
@@ -365,7 +389,7 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
 		if (level != PG_LEVEL_1G)
 			break;
 		spin_unlock(nd_pgd_lock);
-		ret = tries-- ? nd_split_leaf(va) : -EFAULT;
+		ret = tries-- ? nd_split_leaf(va, false) : -EFAULT;
 		spin_lock(nd_pgd_lock);
 		if (ret)
 			goto out;

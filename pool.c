@@ -53,6 +53,7 @@ struct nd_block {
 	struct nd_pool *pool;		/* whose lock guards @used, @nr_free */
 	struct page *page;		/* the first of ND_BLOCK_PAGES, split */
 	unsigned int nr_free;
+	unsigned int nr_stale;		/* of its pages on @pool's stale list */
 	unsigned int nr_orig;		/* 1 (a 2M leaf) or PTRS_PER_PTE */
 	DECLARE_BITMAP(used, ND_BLOCK_PAGES);
 	pte_t orig[PTRS_PER_PTE];	/* what the direct map had */
@@ -176,16 +177,25 @@ static unsigned int nd_pool_grab(struct nd_pool *pool, struct page **pages,
 	return got;
 }
 
-/* Make pages of the pool's blocks free again; @pool->lock held. */
-static void nd_pool_free_locked(struct nd_pool *pool, struct page *page)
+/* The block a pool page belongs to (NULL for any other page). */
+static struct nd_block *nd_page_block(struct page *page)
 {
-	unsigned long pfn = page_to_pfn(page);
-	struct nd_block *b;
+	return xa_load(&nd_block_index, page_to_pfn(page) >> ND_BLOCK_ORDER);
+}
 
-	b = xa_load(&nd_block_index, pfn >> ND_BLOCK_ORDER);
-	__clear_bit(pfn & (ND_BLOCK_PAGES - 1), b->used);
+/* Make a page of one of @pool's blocks free again; @pool->lock held. */
+static void nd_pool_free_locked(struct nd_pool *pool, struct nd_block *b,
+				struct page *page)
+{
+	__clear_bit(page_to_pfn(page) & (ND_BLOCK_PAGES - 1), b->used);
 	b->nr_free++;
 	pool->nr_free++;
+}
+
+/* Whether a flush would leave @b fully free, so that it can be given back. */
+static bool nd_block_free_once_flushed(const struct nd_block *b)
+{
+	return b->nr_free + b->nr_stale == ND_BLOCK_PAGES;
 }
 
 /* Take @pool's stale pages; they must not be handed out before a flush. */
@@ -206,11 +216,14 @@ static unsigned long nd_pool_take_stale(struct nd_pool *pool,
 static void nd_pool_free_stale(struct nd_pool *pool, struct list_head *stale)
 {
 	struct page *page, *next;
+	struct nd_block *b;
 
 	spin_lock(&pool->lock);
 	list_for_each_entry_safe(page, next, stale, lru) {
 		list_del(&page->lru);
-		nd_pool_free_locked(pool, page);
+		b = nd_page_block(page);
+		b->nr_stale--;
+		nd_pool_free_locked(pool, b, page);
 	}
 	spin_unlock(&pool->lock);
 }
@@ -245,8 +258,7 @@ void nd_pool_put(struct page **pages, unsigned int nr, bool mapped)
 	unsigned int i;
 
 	for (i = 0; i < nr; i++) {
-		b = xa_load(&nd_block_index,
-			    page_to_pfn(pages[i]) >> ND_BLOCK_ORDER);
+		b = nd_page_block(pages[i]);
 		if (WARN_ON_ONCE(!b))
 			continue;
 		/*
@@ -257,10 +269,11 @@ void nd_pool_put(struct page **pages, unsigned int nr, bool mapped)
 		spin_lock(&pool->lock);
 		if (mapped) {
 			list_add_tail(&pages[i]->lru, &pool->stale);
+			b->nr_stale++;
 			if (++pool->nr_stale >= ND_BLOCK_PAGES)
 				full = pool;
 		} else {
-			nd_pool_free_locked(pool, pages[i]);
+			nd_pool_free_locked(pool, b, pages[i]);
 		}
 		spin_unlock(&pool->lock);
 	}
@@ -309,13 +322,17 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 	}
 
 	want_blocks = DIV_ROUND_UP(nr - got, ND_BLOCK_PAGES);
+	/* Past the cap: not one block is taken (and zeroed, and hidden). */
+	if (atomic_long_read(&nd_pool_blocks_total) + want_blocks >
+	    READ_ONCE(pool_max_mb) / ND_BLOCK_MB)
+		want_blocks = 0;
 	for (i = 0; i < want_blocks; i++) {
 		b = nd_block_new(nid);
 		if (!b)
 			break;
 		list_add_tail(&b->node, &fresh);
 	}
-	if (i < want_blocks) {
+	if (!want_blocks || i < want_blocks) {
 		/* Nothing flushed, so nothing of theirs handed out yet. */
 		list_for_each_entry_safe(b, next, &fresh, node)
 			nd_block_release(b);
@@ -356,6 +373,23 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 	return 0;
 }
 
+/* Whether some block of @pool is fully free but for stale pages. */
+static bool nd_pool_flush_frees_block(struct nd_pool *pool)
+{
+	struct nd_block *b;
+	bool ret = false;
+
+	spin_lock(&pool->lock);
+	list_for_each_entry(b, &pool->blocks, node) {
+		if (b->nr_stale && nd_block_free_once_flushed(b)) {
+			ret = true;
+			break;
+		}
+	}
+	spin_unlock(&pool->lock);
+	return ret;
+}
+
 /* Release up to @max fully free blocks of every pool; returns pages freed. */
 static unsigned long nd_pool_shrink(unsigned long max)
 {
@@ -367,8 +401,9 @@ static unsigned long nd_pool_shrink(unsigned long max)
 
 	for_each_node(nid) {
 		pool = &nd_pools[nid];
-		/* Stale pages keep their block busy until flushed. */
-		nd_pool_clean(pool);
+		/* Stale pages keep their block busy: flush if that frees one. */
+		if (nd_pool_flush_frees_block(pool))
+			nd_pool_clean(pool);
 		spin_lock(&pool->lock);
 		list_for_each_entry_safe(b, next, &pool->blocks, node) {
 			if (freed >= max)
@@ -462,11 +497,10 @@ static unsigned long nd_pool_count(struct shrinker *s,
 	for_each_node(nid) {
 		pool = &nd_pools[nid];
 		spin_lock(&pool->lock);
+		/* Stale pages count where a scan's flush frees their block. */
 		list_for_each_entry(b, &pool->blocks, node)
-			if (b->nr_free == ND_BLOCK_PAGES)
+			if (nd_block_free_once_flushed(b))
 				n += ND_BLOCK_PAGES;
-		/* Free once flushed, which a scan does first. */
-		n += pool->nr_stale;
 		spin_unlock(&pool->lock);
 	}
 	return n ?: SHRINK_EMPTY;
