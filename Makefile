@@ -28,7 +28,8 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-# Every test on both kernels; ends with "N passed, N failed".
+# Every test on every kernel of the matrix (selftest/kernels.sh) and the
+# DKMS tiers; ends with "N passed, N failed".
 check:
 	bash selftest/check.sh
 

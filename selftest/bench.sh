@@ -10,8 +10,9 @@
 #   bench/cost-per-page.png   cost per page against size, per contender
 # Logs: build/bench-logs/. Fails if a boot failed (its tables are missing).
 #
-# ND_BENCH_KERNELS="6.12" and ND_BENCH_SMP="4" narrow the run; ND_BENCH_OUT
-# moves the results (default: bench/); ND_BENCH_TIMEOUT bounds each boot.
+# ND_BENCH_KERNELS="6.12" (names of kernels.sh) and ND_BENCH_SMP="4" narrow
+# the run; ND_BENCH_OUT moves the results (default: bench/);
+# ND_BENCH_TIMEOUT bounds each boot.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

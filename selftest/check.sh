@@ -1,53 +1,93 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# check.sh (make check): every test on Debian 12's kernels 6.1 and 6.12.
-# Per kernel: a W=1 build, a sparse pass, and three QEMU boots (selftest on
-# 2 CPUs/512M, selftest on 4 CPUs/5G with PTI demanding a 1G split, and the
-# crash boot); then checkpatch once. Each KTAP result of the module and each
-# boot verdict is one test. Logs: build/logs/. Ends with "N passed, N failed"
-# and fails if any test failed.
-# After the per-kernel tests, dkms-vm.sh adds the DKMS tier (the package
-# installed by DKMS on a Debian 12 VM with 6.1, a module linking to
-# nd_vmalloc, a reboot); ND_DKMS=0 leaves it out.
+# check.sh (make check): every test on every kernel of the matrix
+# (kernels.sh: Debian 12's 6.1 and 6.12, Debian 13's 6.12, trixie-backports'
+# newest kernel and its rt and cloud flavours). Per kernel: a W=1 build and a
+# sparse pass with the kernel's own compiler (Debian 13's in a trixie build
+# root), and QEMU boots: every kernel gets the selftest, hazards and stress
+# boots, the matrix row says which of the others. Then checkpatch once. Each
+# KTAP result of the module and each boot verdict is one test, named after
+# the kernel release (7.3.4+deb13-rt-amd64/smp4-1G/stress: ...). Logs:
+# build/logs/. Ends with "N passed, N failed" and fails if any test failed.
+# After the per-kernel tests, dkms-vm.sh adds the DKMS tiers (the package
+# installed by DKMS on a Debian 12 VM with 6.1 and on a Debian 13 VM with
+# trixie-backports' newest kernel, a module linking to nd_vmalloc, a
+# reboot), beside the kernels' boots; ND_DKMS=0 leaves them out,
+# ND_DKMS=bookworm or trixie keeps one.
 #
-# ND_KERNELS="6.12" limits the kernels, ND_ONLY=REGEX the boots; ND_CACHE
-# moves the download cache.
+# ND_KERNELS="6.1 trixie-bpo-rt" limits the kernels (names of kernels.sh),
+# ND_ONLY=REGEX the boots (matched against name/mode); ND_CACHE moves the
+# download cache.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ND_KERNELS=${ND_KERNELS:-6.1 6.12}
+ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
+ND_DKMS=${ND_DKMS:-bookworm trixie}
+[[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm trixie"
 
-# One boot per line: name, mode, CPUs, memory, extra cmdline (commas for
-# spaces), module params ("-" for none). Run one after the other: TCG wants both host cores.
+# One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
+# memory, extra cmdline (commas for spaces), module params ("-" for none).
+# "base" boots run on every kernel; "selftest" is the plain selftest, left
+# out where numa2 (the same selftest over two nodes) runs; every kernel
+# gets one stress boot. Run one after the other: TCG wants both host cores.
 # 5G, not 3G: with -m 3G QEMU's only whole gigabyte of RAM is split at
 # boot, so no free page sits in a 1G leaf; with 5G, [1G,2G) stays one,
 # unless KASLR loads the kernel there (its text mapping splits the leaf).
 BOOTS=(
-	"smp2-512M-numa2 selftest 2 512M:2 - -"
-	"smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
-	"smp2-512M crash 2 512M - -"
-	"smp2-512M crash-seal 2 512M - -"
-	"smp2-512M hazards 2 512M - -"
-	"smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
-	"smp2-512M hibernate 2 512M - -"
-	"smp4-1G stress 4 1G - stress=60,pool_max_mb=32"
-	"smp2-512M pool 2 512M - pool_max_mb=128"
+	"selftest smp2-512M selftest 2 512M - -"
+	"numa2 smp2-512M-numa2 selftest 2 512M:2 - -"
+	"pti5g smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
+	"crash smp2-512M crash 2 512M - -"
+	# A write through a sealed area's own address: the real fault.
+	"base smp2-512M crash-seal 2 512M - -"
+	"base smp2-512M hazards 2 512M - -"
+	"nopool smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
+	# Every kernel: the hibernation window is a promise on each.
+	"base smp2-512M hibernate 2 512M - -"
+	# 60 s of stress where every boot runs, 30 s elsewhere (time);
+	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
+	"stress-long smp4-1G stress 4 1G secretmem.enable=1 stress=60,pool_max_mb=32"
+	"stress-short smp4-1G stress 4 1G secretmem.enable=1 stress=30,pool_max_mb=32"
+	"pool smp2-512M pool 2 512M - pool_max_mb=128"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.
-	"smp4-512M bench-smoke 4 512M - -"
+	"bench smp4-512M bench-smoke 4 512M - -"
 )
 
-# not_run SERIES REASON: count every test of a kernel as failed, so a broken
+# boot_selected TAG: whether the kernel of nd_matrix_row gets TAG's boots.
+boot_selected() {
+	local tag=$1
+	case $tag in
+	base) return 0 ;;
+	selftest) ! boot_selected numa2 ;;
+	stress-long) [[ $ND_K_BOOTS == all ]] ;;
+	stress-short) [[ $ND_K_BOOTS != all ]] ;;
+	*) [[ $ND_K_BOOTS == all || ,$ND_K_BOOTS, == *,$tag,* ]] ;;
+	esac
+}
+
+# kernel_boots: the BOOTS lines of the kernel of nd_matrix_row that ND_ONLY
+# (a regex on name/mode, for development) lets through.
+kernel_boots() {
+	local boot tag name mode
+	for boot in "${BOOTS[@]}"; do
+		read -r tag name mode _ <<<"$boot"
+		boot_selected "$tag" || continue
+		[[ -n ${ND_ONLY:-} && ! $name/$mode =~ $ND_ONLY ]] && continue
+		printf '%s\n' "$boot"
+	done
+}
+
+# not_run KERNEL REASON: count every test of a kernel as failed, so a broken
 # step never makes the total smaller.
 not_run() {
-	local series=$1 reason=$2 boot name mode
-	nd_result FAIL "$series: build W=1 clean" "not run: $reason"
-	nd_result FAIL "$series: sparse clean" "not run: $reason"
-	for boot in "${BOOTS[@]}"; do
-		read -r name mode _ <<<"$boot"
-		nd_result FAIL "$series/$name/$mode: boot verdict" "not run: $reason"
-	done
+	local kernel=$1 reason=$2 boot name mode
+	nd_result FAIL "$kernel: build W=1 clean" "not run: $reason"
+	nd_result FAIL "$kernel: sparse clean" "not run: $reason"
+	while read -r _ name mode _; do
+		nd_result FAIL "$kernel/$name/$mode: boot verdict" "not run: $reason"
+	done < <(kernel_boots)
 }
 
 # first_error LOG: the line that best explains a failed build.
@@ -59,15 +99,15 @@ first_error() {
 build_tests() {
 	local dir=$1 log=$2 diags
 	if ! nd_build "$dir" "$log" "W=1"; then
-		nd_result FAIL "$ND_SERIES: build W=1 clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
+		nd_result FAIL "$ND_KREL: build W=1 clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
 		return 1
 	fi
 	diags=$(nd_diagnostics "$log")
 	if [[ -n $diags ]]; then
-		nd_result FAIL "$ND_SERIES: build W=1 clean" \
+		nd_result FAIL "$ND_KREL: build W=1 clean" \
 			"$(wc -l <<<"$diags") warnings, first: $(head -n1 <<<"$diags"); see ${log#"$ND_ROOT"/}"
 	else
-		nd_result PASS "$ND_SERIES: build W=1 clean"
+		nd_result PASS "$ND_KREL: build W=1 clean"
 	fi
 }
 
@@ -79,7 +119,7 @@ sparse_test() {
 	local dir=$1 log=$2 wlog=$3 wdir=$4 diags
 	rm -rf "$dir"
 	if ! nd_build "$dir" "$log" "W=1 C=1"; then
-		nd_result FAIL "$ND_SERIES: sparse clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
+		nd_result FAIL "$ND_KREL: sparse clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
 		return
 	fi
 	diags=$(awk -v a="$dir/" -v b="$wdir/" '
@@ -91,43 +131,51 @@ sparse_test() {
 		{ $0 = strip(strip($0, a), b) }
 		FILENAME == ARGV[1] { seen[$0] = 1; next }
 		!seen[$0]' <(nd_diagnostics "$wlog") <(nd_diagnostics "$log"))
-	if [[ -n $diags ]]; then
-		nd_result FAIL "$ND_SERIES: sparse clean" \
+	# kbuild quietly skips a checker it finds unfit: no CHECK line, no check.
+	if ! grep -q '^ *CHECK ' "$log"; then
+		nd_result FAIL "$ND_KREL: sparse clean" \
+			"sparse never ran: $(grep -m1 -i 'checker\|sparse' "$log" || echo 'no CHECK line'); see ${log#"$ND_ROOT"/}"
+	elif [[ -n $diags ]]; then
+		nd_result FAIL "$ND_KREL: sparse clean" \
 			"$(wc -l <<<"$diags") findings, first: $(head -n1 <<<"$diags"); see ${log#"$ND_ROOT"/}"
 	else
-		nd_result PASS "$ND_SERIES: sparse clean"
+		nd_result PASS "$ND_KREL: sparse clean"
 	fi
 }
 
-# kernel_tests SERIES: fetch, build, check and boot one kernel.
+# kernel_tests NAME: fetch, build, check and boot one kernel of the matrix.
 kernel_tests() {
-	local series=$1 dir wlog boot name mode smp mem append args built=1
-	nd_log "== kernel $series"
-	if ! nd_use_kernel "$series"; then
-		not_run "$series" "cannot fetch the $series kernel"
+	local kname=$1 dir wlog boot tag name mode smp mem append args built=1
+	nd_log "== kernel $kname"
+	if ! nd_matrix_row "$kname"; then
+		ND_K_BOOTS=all
+		not_run "$kname" "no such kernel in kernels.sh"
 		return
 	fi
+	if ! nd_use_kernel "$kname"; then
+		not_run "$kname" "cannot fetch the $kname kernel or its build root"
+		return
+	fi
+	nd_log "   $ND_KREL, built with $ND_KCC${ND_BUILDROOT:+ in $ND_BUILDROOT}"
 	dir=$ND_ROOT/build/$ND_KREL
-	wlog=$ND_LOGDIR/$series-build.log
+	wlog=$ND_LOGDIR/$ND_KREL-build.log
 	build_tests "$dir" "$wlog" || built=0
-	sparse_test "$dir-sparse" "$ND_LOGDIR/$series-sparse.log" "$wlog" "$dir"
+	sparse_test "$dir-sparse" "$ND_LOGDIR/$ND_KREL-sparse.log" "$wlog" "$dir"
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
 	if ((built)) && ! nd_initramfs "$ND_INITRD" "$dir/nodirect_alloc.ko"; then
 		built=0
 	fi
-	for boot in "${BOOTS[@]}"; do
-		read -r name mode smp mem append args <<<"$boot"
-		# ND_ONLY=REGEX: only the boots whose name/mode match (development).
-		[[ -n ${ND_ONLY:-} && ! $name/$mode =~ $ND_ONLY ]] && continue
+	# fd 3: nothing a boot runs may eat the list.
+	while read -r -u 3 tag name mode smp mem append args; do
 		[[ $append == - ]] && append=
 		append=${append//,/ }
 		[[ $args == - ]] && args=
 		if ((built)); then
-			nd_boot "$series/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
+			nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
 		else
-			nd_result FAIL "$series/$name/$mode: boot verdict" "not run: no module"
+			nd_result FAIL "$ND_KREL/$name/$mode: boot verdict" "not run: no module"
 		fi
-	done
+	done 3< <(kernel_boots)
 }
 
 style_test() {
@@ -139,19 +187,53 @@ style_test() {
 	fi
 }
 
+# dkms_tiers: each DKMS tier of ND_DKMS, one after the other.
+dkms_tiers() {
+	local vm t
+	for vm in $ND_DKMS; do
+		t=$SECONDS
+		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" "$vm" ||
+			nd_result FAIL "dkms tier $vm" "dkms-vm.sh stopped; see its output above"
+		nd_log "   DKMS tier $vm took $((SECONDS - t)) s"
+	done
+}
+
 main() {
-	local start=$SECONDS series
+	local start=$SECONDS kname t dkms_pid='' dkms_out=$ND_LOGDIR/dkms.out
+	local dkms_results=$ND_LOGDIR/dkms-results.tsv
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	nd_results_reset
-	for series in $ND_KERNELS; do
-		kernel_tests "$series"
-	done
-	if [[ ${ND_DKMS:-1} != 0 ]]; then
-		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" ||
-			nd_result FAIL "dkms tier" "dkms-vm.sh stopped; see its output above"
+	# The DKMS tiers spend minutes where their VM keeps one host core busy
+	# or none (debootstrap, a single-threaded dpkg, systemd's boot): run
+	# beside the kernels' boots, they add far less than their own time.
+	# Their output is shown, and their results counted, once they end.
+	# ND_DKMS_BESIDE=0 runs them after the kernels instead.
+	if [[ $ND_DKMS != 0 && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
+		nd_log "== DKMS tiers ($ND_DKMS) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
+		# shellcheck disable=SC2030,SC2031 # the subshell's own results file
+		(
+			ND_RESULTS=$dkms_results
+			nd_results_reset
+			dkms_tiers
+		) >"$dkms_out" 2>&1 &
+		dkms_pid=$!
 	fi
+	for kname in $ND_KERNELS; do
+		t=$SECONDS
+		kernel_tests "$kname"
+		nd_log "   kernel $kname took $((SECONDS - t)) s"
+	done
 	style_test
+	if [[ -n $dkms_pid ]]; then
+		nd_log "== waiting for the DKMS tiers"
+		wait "$dkms_pid" || nd_result FAIL "dkms tiers" "stopped; see ${dkms_out#"$ND_ROOT"/}"
+		cat "$dkms_out"
+		# shellcheck disable=SC2031 # the parent's, as intended
+		cat "$dkms_results" >>"$ND_RESULTS"
+	elif [[ $ND_DKMS != 0 ]]; then
+		dkms_tiers
+	fi
 	echo "check took $((SECONDS - start)) s"
 	nd_summary
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# demo.sh (make demo): boot Debian 12's 6.12 kernel (ND_KERNEL=6.1 for the
-# other one) in QEMU, load nodirect_alloc with demo=1 and show, live, what
-# the module prints and its counters. Ends with one line: the result.
+# demo.sh (make demo): boot Debian 12's 6.12 kernel (ND_KERNEL=<name> for
+# another kernel of kernels.sh, e.g. trixie-bpo-rt) in QEMU, load
+# nodirect_alloc with demo=1 and show, live, what the module prints and its
+# counters. Ends with one line: the result.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,7 +35,7 @@ main() {
 	fi
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
 	nd_initramfs "$ND_INITRD" "$ND_ROOT/build/$ND_KREL/nodirect_alloc.ko"
-	name=$ND_KERNEL/smp2-512M/demo
+	name=$ND_KREL/smp2-512M/demo
 	echo "Booting $ND_KREL in QEMU (2 CPUs, 512M, no KVM: under a minute)"
 	nd_boot_paths "$name"
 	rm -f "$ND_CONSOLE" # tail must not show an old boot

@@ -11,6 +11,7 @@
 # the console gets the commands' output and, at the end, the kernel log
 # (the cmdline keeps the console quiet, so the module's KTAP comes from it).
 set -uo pipefail
+shopt -s extglob
 # Straight to the console: through the journal every line would carry a
 # prefix, and the host reads the kernel log out of it.
 exec </dev/null >/dev/console 2>&1
@@ -76,8 +77,26 @@ from_dkms_dir() {
 	local path
 	path=$(modinfo -n nodirect_alloc) || return 1
 	echo "$path"
-	[[ $path == /lib/modules/$KREL/updates/dkms/nodirect_alloc.ko* ]] ||
+	# Debian 13's kmod may name the merged /usr path.
+	[[ $path == ?(/usr)/lib/modules/$KREL/updates/dkms/nodirect_alloc.ko* ]] ||
 		fail "modinfo finds $path"
+}
+
+# Debian 13's dkms signs what it builds with /var/lib/dkms/mok.key, which it
+# makes on its first build when openssl is there (Debian 12's VM has none):
+# a module it could sign must carry that key's signature, so it loads under
+# Secure Boot once the key is enrolled with mokutil.
+dkms_signed() {
+	local signer subject
+	signer=$(modinfo -F signer nodirect_alloc) || return 1
+	if [[ ! -e /var/lib/dkms/mok.pub ]]; then
+		echo "no DKMS signing key here; module signer: ${signer:-none}"
+		return 0
+	fi
+	subject=$(openssl x509 -inform DER -in /var/lib/dkms/mok.pub -noout -subject -nameopt multiline |
+		sed -n 's/^ *commonName *= *//p')
+	echo "signer: ${signer:-none}; DKMS key: $subject"
+	[[ -n $signer && $signer == "$subject" ]] || fail "not signed with the DKMS key ($subject)"
 }
 
 loaded() { [[ -d /sys/module/$1 ]] || fail "$1 is not loaded"; }
@@ -108,6 +127,7 @@ loaded_at_boot() {
 }
 
 install_keystore() {
+	[[ -f $DISK/nd_keystore.ko ]] || fail "no nd_keystore.ko on the data disk (it did not build on the host)" || return
 	install -D -m 0644 "$DISK/nd_keystore.ko" "/lib/modules/$KREL/extra/nd_keystore.ko"
 	depmod -a
 }
@@ -202,6 +222,7 @@ install)
 	check "apt install of the package" pkg_install
 	check "dkms status: installed for $KREL" dkms_installed
 	check "modinfo finds it in updates/dkms" from_dkms_dir
+	check "signed with the DKMS key if dkms has one" dkms_signed
 	check "modprobe selftest=1 and unload" selftest
 	check "modules-load.d entry for the next boot" load_at_boot
 	check "consumer installed, depmod" install_keystore

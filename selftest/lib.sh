@@ -22,6 +22,8 @@ ND_BAD_ALWAYS='WARNING:|general protection fault|soft lockup|hung_task|blocked f
 ND_BAD_UNLESS_CRASH='BUG:|Oops|Kernel panic|Call Trace'
 
 nd_log() { printf '%s\n' "$*" >&2; }
+# shellcheck source=selftest/kernels.sh
+. "$ND_ROOT/selftest/kernels.sh"
 nd_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # --- apt -------------------------------------------------------------------
@@ -30,20 +32,104 @@ nd_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # Debian drops superseded kernel .debs from its mirrors.
 ND_APT_MAX_AGE_MIN=${ND_APT_MAX_AGE_MIN:-360}
 
+# The Debian release of this machine: kernels of that release are fetched
+# with its own apt and built with its own compiler; those of other releases
+# through a private apt configuration and in a build root of their release
+# (buildroot.sh).
+ND_HOST_RELEASE=${ND_HOST_RELEASE:-$(. /etc/os-release && echo "${VERSION_CODENAME:-}")}
+
+# Which apt the nd_apt_* helpers and nd_fetch_deb ask. Empty: the host's own.
+# nd_apt_private fills it with the -o options of a private configuration for
+# another release; the host's /etc/apt is never touched.
+ND_APT_OPTS=()
+ND_APT_NAME=host
+ND_APT_STAMP=$ND_CACHE/apt-updated
+
+# nd_host_mirror SUITE: the URL this machine's apt uses for SUITE/main.
+nd_host_mirror() {
+	apt-cache policy | awk -v s="$1/main" '$3 == s && $4 == "amd64" { print $2; exit }'
+}
+
+# nd_mirror [security]: the Debian mirror (or security mirror) this machine
+# uses for its own release, to fetch the others from; deb.debian.org if it
+# uses none.
+nd_mirror() {
+	local m
+	if [[ ${1:-} == security ]]; then
+		m=$(nd_host_mirror "$ND_HOST_RELEASE-security")
+		echo "${m:-http://deb.debian.org/debian-security}"
+	else
+		m=$(nd_host_mirror "$ND_HOST_RELEASE")
+		echo "${m:-http://deb.debian.org/debian}"
+	fi
+}
+
+# nd_apt_host: back to the host's own apt.
+nd_apt_host() {
+	ND_APT_OPTS=()
+	ND_APT_NAME=host
+	ND_APT_STAMP=$ND_CACHE/apt-updated
+}
+
+# nd_apt_private SUITE: make the nd_apt_* helpers ask the apt that serves
+# SUITE: the host's own for the host's release; otherwise a private
+# configuration for SUITE's release (its main suite, updates, security
+# updates and backports), kept in $ND_CACHE/apt-<release>/ with its own
+# sources, lists, .deb cache and an empty dpkg status, packages signed by
+# the keys of debian-archive-keyring. Backports are pinned at 100 by their
+# Release file: for SUITE=*-backports they are made the default release, so
+# the candidate of every package is the newest backport.
+nd_apt_private() {
+	local suite=$1 release dir main security
+	release=$(nd_matrix_distro "$suite")
+	if [[ $suite == "$ND_HOST_RELEASE" ]]; then
+		nd_apt_host
+		return
+	fi
+	dir=$ND_CACHE/apt-$release
+	main=$(nd_mirror)
+	security=$(nd_mirror security)
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$dir/parts" "$dir/prefs"
+	[[ -e $dir/status ]] || : >"$dir/status"
+	local key=/usr/share/keyrings/debian-archive-keyring.gpg
+	if [[ $release == sid ]]; then
+		# Unstable, for the one tool trixie lacks (buildroot.sh).
+		printf 'deb [signed-by=%s] %s %s main\n' "$key" "$main" sid >"$dir/sources.list.new"
+	else
+		printf 'deb [signed-by=%s] %s %s main\n' \
+			"$key" "$main" "$release" "$key" "$main" "$release-updates" \
+			"$key" "$main" "$release-backports" "$key" "$security" "$release-security" \
+			>"$dir/sources.list.new"
+	fi
+	# A changed list (another mirror) makes the old lists stale.
+	if ! cmp -s "$dir/sources.list.new" "$dir/sources.list"; then
+		mv "$dir/sources.list.new" "$dir/sources.list"
+		rm -f "$dir/apt-updated"
+	else
+		rm -f "$dir/sources.list.new"
+	fi
+	ND_APT_OPTS=(-o "Dir::Etc::sourcelist=$dir/sources.list" -o "Dir::Etc::sourceparts=$dir/parts"
+		-o "Dir::Etc::preferences=$dir/prefs/none" -o "Dir::Etc::preferencesparts=$dir/prefs"
+		-o "Dir::State::lists=$dir/lists" -o "Dir::State::status=$dir/status"
+		-o "Dir::Cache=$dir/cache" -o "APT::Architectures::=amd64")
+	[[ $suite == *-backports ]] && ND_APT_OPTS+=(-o "APT::Default-Release=$suite")
+	ND_APT_NAME=$release
+	ND_APT_STAMP=$dir/apt-updated
+}
+
 nd_apt_update() {
-	[[ ${ND_APT_UPDATED:-} == 1 ]] && return 0
-	nd_log "apt-get update"
-	apt-get update -qq >&2 || { nd_log "apt-get update failed"; return 1; }
+	[[ " ${ND_APT_UPDATED:-} " == *" $ND_APT_NAME "* ]] && return 0
+	nd_log "apt-get update ($ND_APT_NAME)"
+	apt-get "${ND_APT_OPTS[@]}" update -qq >&2 || { nd_log "apt-get update failed"; return 1; }
 	mkdir -p "$ND_CACHE"
-	touch "$ND_CACHE/apt-updated"
-	export ND_APT_UPDATED=1
+	touch "$ND_APT_STAMP"
+	export ND_APT_UPDATED="${ND_APT_UPDATED:-} $ND_APT_NAME"
 }
 
 # Refresh the lists only when they are stale, so a warm run stays offline.
 # If the refresh fails the old lists still name a kernel that may be cached.
 nd_apt_update_if_stale() {
-	local stamp=$ND_CACHE/apt-updated
-	if [[ -z $(find "$stamp" -mmin "-$ND_APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
+	if [[ -z $(find "$ND_APT_STAMP" -mmin "-$ND_APT_MAX_AGE_MIN" 2>/dev/null) ]]; then
 		nd_apt_update || nd_log "going on with the package lists as they are"
 	fi
 }
@@ -54,12 +140,14 @@ nd_pkg_installed() {
 
 # nd_apt_candidate PKG: the version apt would fetch now (empty if unknown).
 nd_apt_candidate() {
-	apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
+	apt-cache "${ND_APT_OPTS[@]}" policy "$1" 2>/dev/null |
+		awk '$1 == "Candidate:" && $2 != "(none)" { print $2 }'
 }
 
-# nd_apt_depends PKG REGEX: the first dependency of PKG whose name matches.
+# nd_apt_depends PKG REGEX: the first dependency of PKG's candidate whose
+# name matches.
 nd_apt_depends() {
-	apt-cache depends "$1" 2>/dev/null |
+	apt-cache "${ND_APT_OPTS[@]}" depends "$1" 2>/dev/null |
 		awk -v re="$2" '$1 ~ /Depends:$/ && $2 ~ re { print $2; exit }'
 }
 
@@ -69,14 +157,15 @@ nd_fetch_deb() {
 	local pkg=$1 ver arch file tmp
 	ver=$(nd_apt_candidate "$pkg")
 	[[ -n $ver ]] || { nd_log "no candidate for $pkg"; return 1; }
-	arch=$(apt-cache show --no-all-versions "$pkg" | sed -n 's/^Architecture: //p' | head -n1)
+	arch=$(apt-cache "${ND_APT_OPTS[@]}" show "$pkg=$ver" | sed -n 's/^Architecture: //p' | head -n1)
 	file=$ND_CACHE/deb/${pkg}_${ver//:/%3a}_${arch}.deb
 	if [[ ! -s $file ]]; then
 		nd_log "downloading $pkg $ver"
 		mkdir -p "$ND_CACHE/deb"
 		tmp=$(mktemp -d "$ND_CACHE/deb/.dl.XXXXXX")
 		# Sandbox user root: the cache is not readable by _apt.
-		if ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg=$ver" >&2); then
+		if ! (cd "$tmp" && apt-get "${ND_APT_OPTS[@]}" download -qq \
+			-o APT::Sandbox::User=root "$pkg=$ver" >&2); then
 			rm -rf "$tmp"
 			return 1
 		fi
@@ -133,18 +222,63 @@ nd_summary() {
 
 # --- kernels and the module ------------------------------------------------
 
-# nd_use_kernel SERIES: fetch a kernel (6.1 or 6.12) and set ND_SERIES,
-# ND_KREL, ND_KDIR and ND_VMLINUZ from fetch-kernel.sh's KEY=VALUE output.
+# nd_use_kernel NAME: fetch a kernel of the matrix (kernels.sh) and set
+# ND_KNAME, ND_KREL, ND_KDIR, ND_VMLINUZ, ND_KCC (the compiler its headers
+# were made with) from fetch-kernel.sh's KEY=VALUE output, and ND_BUILDROOT:
+# empty for a kernel of the host's own release (the host's toolchain is
+# the kernel's), else the Debian root of the kernel's release, made by
+# buildroot.sh, that builds it.
 nd_use_kernel() {
-	local out key val
-	ND_KREL='' ND_KDIR='' ND_VMLINUZ=''
+	local out key val distro=''
+	# shellcheck disable=SC2034 # ND_KNAME: for the callers
+	ND_KNAME='' ND_KREL='' ND_KDIR='' ND_VMLINUZ='' ND_KCC='' ND_BUILDROOT=''
 	out=$(bash "$ND_ROOT/selftest/fetch-kernel.sh" "$1") || return 1
 	while IFS='=' read -r key val; do
 		case $key in
-		ND_SERIES | ND_KREL | ND_KDIR | ND_VMLINUZ) printf -v "$key" '%s' "$val" ;;
+		ND_KNAME | ND_KREL | ND_KDIR | ND_VMLINUZ | ND_KCC) printf -v "$key" '%s' "$val" ;;
+		ND_DISTRO) distro=$val ;;
 		esac
 	done <<<"$out"
-	[[ -n $ND_KREL && -d $ND_KDIR && -f $ND_VMLINUZ ]]
+	[[ -n $ND_KREL && -n $ND_KCC && -d $ND_KDIR && -f $ND_VMLINUZ ]] || return 1
+	if [[ $distro != "$ND_HOST_RELEASE" ]]; then
+		ND_BUILDROOT=$(bash "$ND_ROOT/selftest/buildroot.sh" "$distro") || return 1
+	fi
+}
+
+# nd_chroot ROOT CMD...: run CMD inside the build root ROOT with /proc, /dev,
+# the source tree and the kernel cache bind-mounted at their own paths, so
+# every absolute path means the same inside and out. The mounts live in a
+# mount namespace of their own: they vanish with CMD, whatever happens.
+nd_chroot() {
+	local root=$1
+	shift
+	# shellcheck disable=SC2016 # the inner bash expands them
+	unshare --mount --propagation private -- bash -c '
+		set -e
+		r=$1 src=$2 cache=$3
+		shift 3
+		mount -t proc proc "$r/proc"
+		mount --rbind /dev "$r/dev"
+		for d in "$src" "$cache"; do
+			mkdir -p "$r$d"
+			mount --bind "$d" "$r$d"
+		done
+		exec chroot "$r" env LC_ALL=C PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@"
+	' nd-chroot "$root" "$ND_ROOT" "$ND_CACHE/kernels" "$@"
+}
+
+# nd_kmake ARGS...: make for the kernel of nd_use_kernel, with the compiler
+# its headers name (CC on the command line reaches kbuild's make too), in
+# its build root if it has one: the host's gcc-12 never builds for a kernel
+# made with another compiler.
+nd_kmake() {
+	local -a run=()
+	[[ -n $ND_BUILDROOT ]] && run=(nd_chroot "$ND_BUILDROOT")
+	if ! "${run[@]}" sh -c 'command -v "$1" >/dev/null' sh "$ND_KCC"; then
+		echo "error: $ND_KCC, the compiler of $ND_KREL, is not installed${ND_BUILDROOT:+ in $ND_BUILDROOT}"
+		return 1
+	fi
+	"${run[@]}" make -j"$(nproc)" CC="$ND_KCC" "$@"
 }
 
 # nd_build DIR LOG FLAGS: build nodirect_alloc.ko into DIR through the
@@ -152,7 +286,7 @@ nd_use_kernel() {
 nd_build() {
 	local dir=$1 log=$2 flags=$3
 	mkdir -p "$(dirname "$log")"
-	make -C "$ND_ROOT" --no-print-directory module KDIR="$ND_KDIR" \
+	nd_kmake -C "$ND_ROOT" --no-print-directory module KDIR="$ND_KDIR" \
 		BUILD="$dir" ND_KBUILD_FLAGS="$flags" >"$log" 2>&1
 }
 
@@ -345,8 +479,9 @@ nd_boot() {
 	nd_boot_run "$@" || true
 	if ! grep -q 'Run /init as init process' "$ND_CONSOLE"; then
 		mv "$ND_CONSOLE" "$ND_CONSOLE.before-init"
+		# (The cmdline says "panic=" too: not a reason.)
 		nd_log "  kernel died before /init ($(nd_console_text "$ND_CONSOLE.before-init" |
-			grep -m1 -E 'Oops|BUG|panic' || echo 'no message')); booting again"
+			grep -v -i 'command line:' | grep -m1 -E 'Oops|BUG|panic' || echo 'no message')); booting again"
 		nd_boot_run "$@" || true
 	fi
 	nd_judge "$name" "$mode"

@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# The kernel matrix: every kernel the project is proven on, in one table.
+# Sourced by lib.sh. Versions are never written here: each row names the
+# Debian metapackage that depends on the current image, and apt resolves it
+# at run time (old .debs vanish from the mirrors after each update).
+#
+#   name       what ND_KERNELS, ND_KERNEL and ND_BENCH_KERNELS take
+#   suite      bookworm: the host's own apt and toolchain (gcc-12);
+#              trixie, trixie-backports: the private apt configuration
+#              (nd_apt_private) and the trixie build root (gcc-14)
+#   meta       the metapackage whose linux-image-* dependency is the kernel
+#   boots      which of check.sh's boots it gets: "all", or a list of tags
+#
+# Every kernel gets the builds (W=1, sparse) and the "base" boots
+# (selftest, hazards, stress). The other boots are spread so that each runs
+# on the oldest kernel (6.1) and on the newest one (trixie-backports),
+# within the time make check may take (see the README).
+ND_MATRIX=(
+	"6.1               bookworm          linux-image-amd64       all"
+	"6.12              bookworm          linux-image-6.12-amd64  base"
+	"trixie            trixie            linux-image-amd64       base,numa2"
+	"trixie-bpo        trixie-backports  linux-image-amd64       all"
+	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool,hibernate"
+	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base"
+)
+
+# nd_matrix_names: every name, in the table's order.
+nd_matrix_names() {
+	local row name
+	for row in "${ND_MATRIX[@]}"; do
+		read -r name _ <<<"$row"
+		printf '%s\n' "$name"
+	done
+}
+
+# nd_matrix_row NAME: set ND_K_NAME, ND_K_SUITE, ND_K_META and ND_K_BOOTS
+# from NAME's row; fails for a name that is not in the table.
+nd_matrix_row() {
+	local row name suite meta boots
+	for row in "${ND_MATRIX[@]}"; do
+		read -r name suite meta boots <<<"$row"
+		[[ $name == "$1" ]] || continue
+		# shellcheck disable=SC2034 # read by the callers
+		ND_K_NAME=$name ND_K_SUITE=$suite ND_K_META=$meta ND_K_BOOTS=$boots
+		return 0
+	done
+	nd_log "unknown kernel '$1' (the matrix has: $(nd_matrix_names | tr '\n' ' '))"
+	return 1
+}
+
+# nd_matrix_distro SUITE: the Debian release a suite belongs to, which
+# decides the apt configuration and the toolchain.
+nd_matrix_distro() {
+	case $1 in
+	bookworm*) echo bookworm ;;
+	trixie*) echo trixie ;;
+	sid) echo sid ;;
+	*) nd_die "no distro for suite '$1'" ;;
+	esac
+}
