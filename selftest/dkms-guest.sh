@@ -147,7 +147,17 @@ keystore_load() {
 	modprobe nd_keystore || return 1
 	loaded nodirect_alloc || return 1
 	[[ -e /sys/module/nodirect_alloc/holders/nd_keystore ]] || fail "nd_keystore does not hold nodirect_alloc"
-	[[ $(cat /sys/kernel/nodirect_alloc/live_allocs) == 1 ]] || fail "live_allocs is not 1"
+	# The key is one object of nd_kzalloc() (on a page of its own, one
+	# area); the sealed key is an area of nd_vmalloc().
+	[[ $(cat /sys/kernel/nodirect_alloc/kmalloc_objects) == 1 ]] || fail "kmalloc_objects is not 1"
+	[[ $(cat /sys/kernel/nodirect_alloc/live_allocs) == 2 ]] || fail "live_allocs is not 2"
+	[[ $(cat /sys/kernel/nodirect_alloc/seals) == 1 ]] || fail "seals is not 1"
+}
+
+# The second key reads back through its sealed address; a write there faults.
+keystore_sealed() {
+	loaded nd_keystore || return 1
+	[[ $(cat "$KEYSTORE/sealed") == 1 ]] || fail "the sealed key is writable or changed"
 }
 
 # SipHash-2-4 reference vector: key 00..0f, message 00..07.
@@ -229,6 +239,7 @@ install)
 	check "modules.dep: consumer needs updates/dkms/nodirect_alloc" keystore_depends
 	check "modprobe consumer loads nodirect_alloc first" keystore_load
 	check "consumer: key hidden from the direct map" keystore_hidden
+	check "consumer: sealed key read-only through its own address" keystore_sealed
 	check "consumer: SipHash digest under the key" keystore_digest
 	check "consumer: bad key refused and wiped" keystore_refuses
 	check "modprobe -r consumer unloads both, key wiped" keystore_unload
