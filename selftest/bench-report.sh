@@ -287,13 +287,19 @@ report_md() {
 }
 
 # plot_data: one gnuplot data block per boot (blocks apart by two blank
-# lines): pages, then µs per page of each contender ("?" if none).
+# lines): a "# title" line, a header line naming the columns (pages, then
+# each contender of the table by name), then µs per page of each contender
+# ("?" if none). The plot picks its series by these names.
 plot_data() {
 	awk "$AWK_LIB"'
 	END {
 		for (b = 1; b <= nb; b++) {
 			split(boots[b], s, SUBSEP)
 			printf "# %s, %s vCPU%s\n", krel[boots[b]], s[2], (s[2] > 1 ? "s" : "")
+			printf "pages"
+			for (i = 1; i <= nc; i++)
+				printf " %s", C[i]
+			printf "\n"
 			for (j = 1; j <= np["steady"]; j++) {
 				p = pg["steady", j]
 				printf "%d", p
@@ -308,7 +314,9 @@ plot_data() {
 	}' "$DIR/results.tsv" "$DIR/profile.tsv"
 }
 
-# plot: one panel per boot, a row per kernel.
+# plot: one panel per boot, a row per kernel; one series per contender,
+# taken from the data by its name and titled with it (results.md says what
+# each name is).
 plot() {
 	local data=$1 titles=() nk ns line key i=0 cols=()
 	while read -r line; do
@@ -318,41 +326,46 @@ plot() {
 	ns=$(((${#titles[@]} + nk - 1) / nk))
 	{
 		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((ns * 520)) $((nk * 420))
-		printf 'set output "%s"\n' "$DIR/cost-per-page.png"
+		printf 'set output "cost-per-page.png"\n'
 		printf 'set datafile missing "?"\n'
 		printf 'set logscale xy\nset grid\nset key top right font ",8"\n'
 		printf 'set xlabel "pages per allocation"\nset ylabel "µs per page (median, steady)"\n'
 		printf 'set xtics (1, 16, 64, 256, 4096)\n'
 		printf 'set multiplot layout %d,%d title "Cost per page against size (QEMU TCG: for ratios, not absolute time)"\n' "$nk" "$ns"
-		cols=(vmalloc "nd not-present" "nd read-only" "per-page flush" memfd_secret)
+		printf 'set datafile columnheaders\n'
+		read -ra cols < <(awk '$1 == "pages" { $1 = ""; print; exit }' "$data")
 		for key in "${titles[@]}"; do
 			printf 'set title "%s"\n' "$key"
 			printf 'plot '
 			for ((c = 0; c < ${#cols[@]}; c++)); do
-				printf '"%s" index %d using 1:%d with linespoints title "%s"%s' \
-					"$data" "$i" $((c + 2)) "${cols[c]}" "$( ((c + 1 < ${#cols[@]})) && echo ', ')"
+				printf '"cost-per-page.dat" index %d using "pages":"%s" with linespoints title "%s"%s' \
+					"$i" "${cols[c]}" "${cols[c]}" \
+					"$( ((c + 1 < ${#cols[@]})) && echo ', ')"
 			done
 			printf '\n'
 			i=$((i + 1))
 		done
 		printf 'unset multiplot\n'
-	} >"$data.gp"
-	gnuplot "$data.gp"
+	} >"$DIR/cost-per-page.gp"
+	(cd "$DIR" && gnuplot cost-per-page.gp)
 }
 
 main() {
-	(($# >= 1)) || nd_die "usage: bench-report.sh DIR [KEY=VALUE...]"
+	local plot_only=0
+	[[ ${1:-} == --plot-only ]] && { plot_only=1; shift; }
+	(($# >= 1)) || nd_die "usage: bench-report.sh [--plot-only] DIR [KEY=VALUE...]"
 	DIR=$1
 	shift
 	[[ -s $DIR/results.tsv ]] || nd_die "no $DIR/results.tsv"
 	[[ -f $DIR/profile.tsv ]] || : >"$DIR/profile.tsv"
-	report_md "$@" >"$DIR/results.md.tmp"
-	mv "$DIR/results.md.tmp" "$DIR/results.md"
-	local data
-	data=$(mktemp)
-	plot_data >"$data"
-	plot "$data"
-	rm -f "$data" "$data.gp"
+	if ((!plot_only)); then
+		report_md "$@" >"$DIR/results.md.tmp"
+		mv "$DIR/results.md.tmp" "$DIR/results.md"
+	fi
+	# The plot's data stays beside it, so that a test can hold the two
+	# against the table (selftest/plot-check.sh).
+	plot_data >"$DIR/cost-per-page.dat"
+	plot "$DIR/cost-per-page.dat"
 }
 
 main "$@"

@@ -178,6 +178,16 @@ kernel_tests() {
 	done 3< <(kernel_boots)
 }
 
+# The committed plot must show what its table says (selftest/plot-check.sh).
+plot_test() {
+	local log=$ND_LOGDIR/plot-check.log
+	if bash "$ND_ROOT/selftest/plot-check.sh" >"$log" 2>&1; then
+		nd_result PASS "bench plot agrees with its table"
+	else
+		nd_result FAIL "bench plot agrees with its table" "$(head -n1 "$log"); see ${log#"$ND_ROOT"/}"
+	fi
+}
+
 style_test() {
 	local log=$ND_LOGDIR/style.log
 	if bash "$ND_ROOT/selftest/style.sh" >"$log" 2>&1; then
@@ -224,6 +234,7 @@ main() {
 		kernel_tests "$kname"
 		nd_log "   kernel $kname took $((SECONDS - t)) s"
 	done
+	plot_test
 	style_test
 	if [[ -n $dkms_pid ]]; then
 		nd_log "== waiting for the DKMS tiers"
