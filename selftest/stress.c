@@ -152,18 +152,24 @@ static void nd_stress_alloc(struct nd_stress_worker *w,
 	s->p = p;
 }
 
+/* Free @p, now and then with interrupts off (which defers the vfree()). */
+static void nd_stress_release(struct nd_stress_worker *w,
+			      void (*free)(const void *), const void *p)
+{
+	if (prandom_u32_state(&w->rnd) % 8 == 0) {
+		local_irq_disable();
+		free(p);
+		local_irq_enable();
+	} else {
+		free(p);
+	}
+}
+
 static void nd_stress_free(struct nd_stress_worker *w,
 			   struct nd_stress_slot *s)
 {
 	nd_stress_verify(w, s);
-	/* Now and then from atomic context, which defers the vfree(). */
-	if (prandom_u32_state(&w->rnd) % 8 == 0) {
-		local_irq_disable();
-		nd_vfree(s->p);
-		local_irq_enable();
-	} else {
-		nd_vfree(s->p);
-	}
+	nd_stress_release(w, nd_vfree, s->p);
 	s->p = NULL;
 	w->ops++;
 }
@@ -198,13 +204,7 @@ static void nd_stress_small(struct nd_stress_worker *w,
 	nd_stress_check(w, nd_probe_read(page_address(vmalloc_to_page(o->p)) +
 					 offset_in_page(o->p), &val) == -EFAULT,
 			"__va read of a small object did not fault", o->p);
-	if (rnd % 8 == 0) {
-		local_irq_disable();
-		nd_kfree(o->p);
-		local_irq_enable();
-	} else {
-		nd_kfree(o->p);
-	}
+	nd_stress_release(w, nd_kfree, o->p);
 	o->p = NULL;
 }
 
