@@ -19,6 +19,10 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+/* hex2bin() moved out of kernel.h into its own header in 7.x. */
+#if __has_include("linux/hex.h")
+#include <linux/hex.h>
+#endif
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/module.h>
