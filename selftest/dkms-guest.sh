@@ -198,7 +198,7 @@ keystore_unload() {
 	modprobe -r nd_keystore || return 1
 	unloaded nd_keystore || return 1
 	unloaded nodirect_alloc || return 1
-	dmesg | grep 'nd_keystore: key wiped and freed' || fail "no 'key wiped' message"
+	dmesg | grep -E 'nd_keystore: keys? wiped and freed' || fail "no 'keys wiped' message"
 }
 
 pkg_install() {

@@ -14,7 +14,7 @@
 #   boots      which of check.sh's boots it gets: "all", or a list of tags
 #
 # Every kernel gets the builds (W=1, sparse) and the "base" boots
-# (selftest, hazards, stress). The other boots are spread so that each runs
+# (selftest, crash-seal, hazards, hibernate, stress: check.sh's BOOTS). The other boots are spread so that each runs
 # on the oldest kernel (6.1) and on the newest one (trixie-backports),
 # within the time make check may take (see the README).
 ND_MATRIX=(
@@ -22,7 +22,7 @@ ND_MATRIX=(
 	"6.12              bookworm          linux-image-6.12-amd64  base"
 	"trixie            trixie            linux-image-amd64       base,numa2"
 	"trixie-bpo        trixie-backports  linux-image-amd64       all"
-	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool,hibernate"
+	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool"
 	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base"
 )
 
