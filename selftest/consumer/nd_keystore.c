@@ -19,8 +19,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
-/* hex2bin() moved out of kernel.h into its own header in 7.x. */
-#if __has_include("linux/hex.h")
+#ifdef NK_HAVE_HEX_H
 #include <linux/hex.h>
 #endif
 #include <linux/kobject.h>
