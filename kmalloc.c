@@ -50,7 +50,7 @@ struct nd_kclass {
 	struct list_head partial;	/* slabs with a free object */
 	unsigned int size;
 	unsigned int per_slab;
-	atomic_long_t objects;		/* live objects */
+	unsigned long objects;		/* live objects, under @lock */
 	atomic_long_t slabs;		/* pages held */
 };
 
@@ -85,6 +85,7 @@ static void *nd_kclass_take(struct nd_kclass *cls)
 		if (++slab->nr_used == cls->per_slab)
 			list_del_init(&slab->node);
 		obj = slab->page + bit * cls->size;
+		cls->objects++;
 	}
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	return obj;
@@ -154,7 +155,6 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 			return NULL;
 		}
 	}
-	atomic_long_inc(&cls->objects);
 	return obj;
 }
 
@@ -195,6 +195,7 @@ void nd_kfree_caller(const void *ptr, void *caller)
 		goto bad;
 	}
 	memzero_explicit(slab->page + off, cls->size);
+	cls->objects--;
 	if (slab->nr_used-- == cls->per_slab)
 		list_add(&slab->node, &cls->partial);
 	/* A no-op while pending: a free in a loop costs no timer update. */
@@ -202,7 +203,6 @@ void nd_kfree_caller(const void *ptr, void *caller)
 		schedule_delayed_work(&nd_kmalloc_release_work, HZ);
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	rcu_read_unlock();
-	atomic_long_dec(&cls->objects);
 	return;
 
 bad:
@@ -271,7 +271,7 @@ void nd_kmalloc_stats(size_t size, unsigned long *objects,
 	for (cls = nd_kclasses; cls < nd_kclasses + ND_KCLASSES; cls++) {
 		if (size && cls != nd_kclass_of(size))
 			continue;
-		*objects += atomic_long_read(&cls->objects);
+		*objects += READ_ONCE(cls->objects);
 		*pages += atomic_long_read(&cls->slabs);
 	}
 }
@@ -307,9 +307,9 @@ ssize_t nd_kmalloc_show_classes(char *buf)
 	ssize_t len = 0;
 
 	for (cls = nd_kclasses; cls < nd_kclasses + ND_KCLASSES; cls++)
-		len += sysfs_emit_at(buf, len, "%s%u:%ld:%ld",
+		len += sysfs_emit_at(buf, len, "%s%u:%lu:%ld",
 				     cls == nd_kclasses ? "" : " ", cls->size,
-				     atomic_long_read(&cls->objects),
+				     READ_ONCE(cls->objects),
 				     atomic_long_read(&cls->slabs));
 	len += sysfs_emit_at(buf, len, "\n");
 	return len;
@@ -349,7 +349,7 @@ void nd_kmalloc_exit(void)
 			objects);
 	/* Full slabs are on no list: find every slab through the index. */
 	for (cls = nd_kclasses; cls < nd_kclasses + ND_KCLASSES; cls++)
-		atomic_long_set(&cls->objects, 0);
+		cls->objects = 0;
 	xa_for_each(&nd_slab_index, index, slab) {
 		slab->nr_used = 0;
 		if (list_empty(&slab->node))
