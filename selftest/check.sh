@@ -178,14 +178,20 @@ kernel_tests() {
 	done 3< <(kernel_boots)
 }
 
-# The committed plot must show what its table says (selftest/plot-check.sh).
+# Each committed plot must show what its table says (selftest/plot-check.sh).
 plot_test() {
-	local log=$ND_LOGDIR/plot-check.log
-	if bash "$ND_ROOT/selftest/plot-check.sh" >"$log" 2>&1; then
-		nd_result PASS "bench plot agrees with its table"
-	else
-		nd_result FAIL "bench plot agrees with its table" "$(head -n1 "$log"); see ${log#"$ND_ROOT"/}"
-	fi
+	local dir name log
+	for dir in "$ND_ROOT"/bench "$ND_ROOT"/bench/*/; do
+		[[ -s $dir/results.tsv ]] || continue
+		dir=${dir%/}
+		name=${dir#"$ND_ROOT"/}
+		log=$ND_LOGDIR/plot-check-${name//\//_}.log
+		if bash "$ND_ROOT/selftest/plot-check.sh" "$dir" >"$log" 2>&1; then
+			nd_result PASS "$name: plot agrees with its table"
+		else
+			nd_result FAIL "$name: plot agrees with its table" "$(head -n1 "$log"); see ${log#"$ND_ROOT"/}"
+		fi
+	done
 }
 
 style_test() {
