@@ -197,8 +197,9 @@ void nd_kfree_caller(const void *ptr, void *caller)
 	memzero_explicit(slab->page + off, cls->size);
 	if (slab->nr_used-- == cls->per_slab)
 		list_add(&slab->node, &cls->partial);
+	/* A no-op while pending: a free in a loop costs no timer update. */
 	if (!slab->nr_used)
-		mod_delayed_work(system_wq, &nd_kmalloc_release_work, HZ);
+		schedule_delayed_work(&nd_kmalloc_release_work, HZ);
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	rcu_read_unlock();
 	atomic_long_dec(&cls->objects);

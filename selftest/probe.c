@@ -233,14 +233,26 @@ void nd_probe_sweep(struct nd_sweep *sweep)
  * @before: an earlier nd_probe_sweep().
  * @what: names the check in the failure message.
  *
- * Return: true if as many entries look hidden as before.
+ * Return: true if as many entries are not present as before, and no more
+ * are read-only.
  */
 bool nd_probe_sweep_same(const struct nd_sweep *before, const char *what)
 {
 	struct nd_sweep now;
+	unsigned int l;
+	bool same;
 
 	nd_probe_sweep(&now);
-	if (!memcmp(&now, before, sizeof(now)))
+	/*
+	 * Not present: exactly as before.  Read-only: no more than before;
+	 * the kernel itself makes direct-map aliases read-only and writable
+	 * again as modules and BPF programs come and go on a live system.
+	 */
+	same = !memcmp(now.not_present, before->not_present,
+		       sizeof(now.not_present));
+	for (l = 0; l <= PG_LEVEL_1G; l++)
+		same &= now.read_only[l] <= before->read_only[l];
+	if (same)
 		return true;
 	pr_err("    # %s: direct map has %lu/%lu/%lu not-present and %lu/%lu/%lu read-only 4K/2M/1G entries, was %lu/%lu/%lu and %lu/%lu/%lu\n",
 	       what, now.not_present[PG_LEVEL_4K], now.not_present[PG_LEVEL_2M],

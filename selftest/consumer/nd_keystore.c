@@ -19,6 +19,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/kernel.h>
+#ifdef NK_HAVE_HEX_H
+#include <linux/hex.h>
+#endif
 #include <linux/kobject.h>
 #include <linux/mm.h>
 #include <linux/module.h>
