@@ -87,11 +87,12 @@ stress)
 	# nd.args carries stress=SECONDS; the module prints KTAP. Meanwhile
 	# stress-ng makes the kernel's own code map, unmap and remove pages
 	# from the direct map (secretmem) and walk memory, and checks what it
-	# wrote (--verify). It stops 10 s before the module's last sweep of
-	# the direct map, which its secretmem pages would otherwise be in.
+	# wrote (--verify). Its secretmem pages are not present while it
+	# runs, so it starts 10 s after the module's first sweep of the direct
+	# map and stops 10 s before the last one.
 	secs=$(echo "$args" | sed -n 's/.*stress=\([0-9]*\).*/\1/p')
-	sng_secs=$((secs > 15 ? secs - 10 : 5))
-	stress-ng --secretmem 1 --memfd 1 --memfd-bytes 16M --vm 1 --vm-bytes 32M \
+	sng_secs=$((secs > 25 ? secs - 20 : 5))
+	sleep 10 && stress-ng --secretmem 1 --memfd 1 --memfd-bytes 16M --vm 1 --vm-bytes 32M \
 		--mmap 1 --mmap-bytes 32M --verify --timeout "${sng_secs}s" \
 		--metrics-brief >/tmp/stress-ng.log 2>&1 &
 	sng=$!
