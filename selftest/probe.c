@@ -7,6 +7,7 @@
  * cannot hide itself.
  */
 
+#include <linux/delay.h>
 #include <linux/cpu.h>
 #include <linux/kfence.h>
 #include <linux/mm.h>
@@ -233,27 +234,35 @@ void nd_probe_sweep(struct nd_sweep *sweep)
  * @before: an earlier nd_probe_sweep().
  * @what: names the check in the failure message.
  *
- * Return: true if as many entries are not present as before, and no more
- * are read-only.
+ * Context: Process context, may sleep.
+ * Return: true if no more entries are not present or read-only than before.
  */
 bool nd_probe_sweep_same(const struct nd_sweep *before, const char *what)
 {
 	struct nd_sweep now;
-	unsigned int l;
+	unsigned int l, tries;
 	bool same;
 
-	nd_probe_sweep(&now);
 	/*
-	 * Not present: exactly as before.  Read-only: no more than before;
-	 * the kernel itself makes direct-map aliases read-only and writable
-	 * again as modules and BPF programs come and go on a live system.
+	 * No more entries hidden than before, not present or read-only.  On
+	 * a live system the kernel itself hides direct-map aliases for a
+	 * moment (vfree() of module and BPF memory resets their permissions
+	 * through an invalid alias) and makes them read-only and writable
+	 * again: one caught in @before is gone later, one caught now is gone
+	 * a little later, so look again before saying no.  A leak of ours
+	 * stays.
 	 */
-	same = !memcmp(now.not_present, before->not_present,
-		       sizeof(now.not_present));
-	for (l = 0; l <= PG_LEVEL_1G; l++)
-		same &= now.read_only[l] <= before->read_only[l];
-	if (same)
-		return true;
+	for (tries = 0; tries < 5; tries++) {
+		if (tries)
+			msleep(50);
+		nd_probe_sweep(&now);
+		same = true;
+		for (l = 0; l <= PG_LEVEL_1G; l++)
+			same &= now.not_present[l] <= before->not_present[l] &&
+				now.read_only[l] <= before->read_only[l];
+		if (same)
+			return true;
+	}
 	pr_err("    # %s: direct map has %lu/%lu/%lu not-present and %lu/%lu/%lu read-only 4K/2M/1G entries, was %lu/%lu/%lu and %lu/%lu/%lu\n",
 	       what, now.not_present[PG_LEVEL_4K], now.not_present[PG_LEVEL_2M],
 	       now.not_present[PG_LEVEL_1G], now.read_only[PG_LEVEL_4K],
