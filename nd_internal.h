@@ -18,21 +18,27 @@ struct nd_area {
 	struct rb_node node;		/* in the registry, keyed by @addr */
 	struct llist_node free_node;	/* deferred freeing */
 	void *addr;			/* vmalloc (or vmap) address */
-	struct page **pages;		/* from the pool, or NULL */
+	/*
+	 * The pages, if known: the pool's (the area owns the array), or
+	 * those nd_map_pages() gave vmap() (the vmap area owns them).
+	 */
+	struct page **pages;
 	unsigned int nr_pages;
 	unsigned int nr_hidden;		/* entries of @orig now changed */
 	enum nd_prot prot;
+	bool pooled;			/* @pages go back to the pool */
 	bool wipe_later;		/* freed in atomic context, not wiped */
 	bool internal;			/* a page of nd_kmalloc(): not the caller's */
 	bool sealed;			/* nd_vseal(): the alias is read-only */
 	pte_t orig[];			/* per page, the entry before hiding */
 };
 
-static inline unsigned long nd_area_page_va(const struct nd_area *area,
-					    unsigned int i)
+/* Page @i of @area, from its page array when it has one. */
+static inline struct page *nd_area_page(const struct nd_area *area,
+					unsigned int i)
 {
-	return (unsigned long)page_address(vmalloc_to_page(area->addr +
-							   i * PAGE_SIZE));
+	return area->pages ? area->pages[i] :
+			     vmalloc_to_page(area->addr + i * PAGE_SIZE);
 }
 
 /* Counters shown in /sys/kernel/nodirect_alloc/. */
@@ -90,11 +96,12 @@ bool nd_gfp_ok(gfp_t gfp, void *caller);
 void *nd_vmalloc_internal(unsigned long size, gfp_t gfp);
 void nd_vfree_internal(const void *addr);
 unsigned long nd_area_meta_bytes(const void *addr);
-void *nd_map_pages(unsigned long size, gfp_t gfp);
-struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
-			     enum nd_prot prot);
+void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp);
+struct nd_area *nd_area_hide(void *addr, struct page **pages,
+			     unsigned int nr_pages, enum nd_prot prot);
 void nd_area_unhide(struct nd_area *area);
-void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot);
+void *nd_adopt(void *addr, struct page **pages, unsigned long size,
+	       enum nd_prot prot);
 void nd_deferred_flush(void);
 
 /* pageattr_x86.c */
@@ -102,9 +109,9 @@ int nd_pageattr_init(void);
 int nd_pageattr_hide(struct nd_area *area);
 void nd_pageattr_restore(struct nd_area *area);
 pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
-int nd_pageattr_hide_block(unsigned long va, pte_t *orig);
+int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot);
 int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
-			      unsigned int nr);
+			      unsigned int nr, enum nd_prot prot);
 int nd_pageattr_seal(struct nd_area *area, bool seal);
 
 /* kmalloc.c */
@@ -123,10 +130,11 @@ unsigned long nd_kmalloc_meta_bytes(size_t size);
 #define ND_POOL_DEFAULT_MB	64
 int nd_pool_init(void);
 void nd_pool_exit(void);
-int nd_pool_take(struct page **pages, unsigned int nr);
+int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot);
 void nd_pool_put(struct page **pages, unsigned int nr, bool mapped);
 unsigned long nd_pool_drain(void);
 void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages);
+unsigned long nd_pool_blocks(enum nd_prot prot);
 unsigned int nd_pool_set_max(unsigned int mb);
 unsigned int nd_pool_max(void);
 unsigned long nd_pool_stale(void);

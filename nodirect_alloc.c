@@ -73,7 +73,7 @@ static void nd_area_finish(struct nd_area *area)
 
 	if (area->wipe_later)
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
-	if (area->pages) {
+	if (area->pooled) {
 		vunmap(area->addr);
 		nd_pool_put(area->pages, area->nr_pages, true);
 		kvfree(area->pages);
@@ -108,6 +108,7 @@ void nd_deferred_flush(void)
  * nd_map_pages() - allocate pages and map them where kcore will not look
  * @size: bytes, at least 1.
  * @gfp: for the pages.
+ * @pagesp: if not NULL, receives the page array, which vfree() frees.
  *
  * Like vmalloc(), but mapped with vmap(VM_IOREMAP): vread(), and so
  * /proc/kcore, reads such an area as a hole, where for a vmalloc area it
@@ -118,7 +119,7 @@ void nd_deferred_flush(void)
  * Context: Process context, may sleep.
  * Return: the address, or NULL.
  */
-void *nd_map_pages(unsigned long size, gfp_t gfp)
+void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 {
 	unsigned int i, nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct page **pages;
@@ -141,8 +142,11 @@ void *nd_map_pages(unsigned long size, gfp_t gfp)
 	if (!nd_fail(ND_FAIL_MAP))
 		addr = vmap(pages, nr_pages, VM_IOREMAP | VM_MAP_PUT_PAGES,
 			    PAGE_KERNEL);
-	if (addr)
+	if (addr) {
+		if (pagesp)
+			*pagesp = pages;
 		return addr;
+	}
 fail:
 	for (i = 0; i < nr_pages; i++)
 		if (pages[i])
@@ -154,6 +158,7 @@ fail:
 /**
  * nd_map_pool_pages() - map pages of the pool, hidden already
  * @size: bytes, at least 1.
+ * @prot: the pool to take them from.
  * @pagesp: receives the page array, which the area keeps for nd_vfree().
  *
  * Mapped with VM_IOREMAP, like nd_map_pages(), and without
@@ -162,7 +167,8 @@ fail:
  * Context: Process context, may sleep.
  * Return: the address, or NULL with nothing taken from the pool.
  */
-static void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
+static void *nd_map_pool_pages(unsigned long size, enum nd_prot prot,
+			       struct page ***pagesp)
 {
 	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct page **pages;
@@ -171,7 +177,7 @@ static void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
 	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
 	if (!pages)
 		return NULL;
-	if (nd_pool_take(pages, nr_pages)) {
+	if (nd_pool_take(pages, nr_pages, prot)) {
 		kvfree(pages);
 		return NULL;
 	}
@@ -189,14 +195,16 @@ static void *nd_map_pool_pages(unsigned long size, struct page ***pagesp)
 /**
  * nd_area_hide() - take the pages of an existing mapping out of the direct map
  * @addr: a vmalloc or vmap address.
+ * @pages: the pages mapped at @addr, or NULL to look them up; must stay
+ *         valid as long as the area.
  * @nr_pages: pages mapped at @addr.
  * @prot: how to hide them.
  *
  * Context: Process context, may sleep.
  * Return: the new area, or an ERR_PTR() with nothing changed.
  */
-struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
-			     enum nd_prot prot)
+struct nd_area *nd_area_hide(void *addr, struct page **pages,
+			     unsigned int nr_pages, enum nd_prot prot)
 {
 	struct nd_area *area;
 	int ret;
@@ -206,6 +214,7 @@ struct nd_area *nd_area_hide(void *addr, unsigned int nr_pages,
 	if (!area)
 		return ERR_PTR(-ENOMEM);
 	area->addr = addr;
+	area->pages = pages;
 	area->nr_pages = nr_pages;
 	area->prot = prot;
 
@@ -269,17 +278,19 @@ static void nd_register(struct nd_area *area)
  * nd_adopt() - hide the pages of a fresh mapping and register it
  * @addr: from nd_map_pages() or vmalloc(); still the caller's to free if
  *        this fails.
+ * @pages: what nd_map_pages() gave, or NULL.
  * @size: bytes allocated at @addr.
  * @prot: how to hide the pages.
  *
  * Context: Process context, may sleep.
  * Return: @addr, now to be freed with nd_vfree(), or NULL.
  */
-void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot)
+void *nd_adopt(void *addr, struct page **pages, unsigned long size,
+	       enum nd_prot prot)
 {
 	struct nd_area *area;
 
-	area = nd_area_hide(addr, PAGE_ALIGN(size) >> PAGE_SHIFT, prot);
+	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot);
 	if (IS_ERR(area))
 		return NULL;
 	nd_register(area);
@@ -287,12 +298,13 @@ void *nd_adopt(void *addr, unsigned long size, enum nd_prot prot)
 }
 
 /*
- * A not-present allocation served by the pool: no split, and no flush
+ * An allocation served by the pool of its @prot: no split, and no flush
  * unless the pool had to grow.  NULL, with nothing taken, when the pool is
  * off or cannot serve it.  Memory charged to a cgroup (__GFP_ACCOUNT) is
  * never taken from the pool, which nobody is charged for.
  */
-static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp)
+static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
+			       enum nd_prot prot)
 {
 	struct nd_area *area;
 	struct page **pages;
@@ -304,15 +316,16 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp)
 	       kzalloc(sizeof(*area), GFP_KERNEL);
 	if (!area)
 		return NULL;
-	addr = nd_map_pool_pages(size, &pages);
+	addr = nd_map_pool_pages(size, prot, &pages);
 	if (!addr) {
 		kfree(area);
 		return NULL;
 	}
 	area->addr = addr;
 	area->pages = pages;
+	area->pooled = true;
 	area->nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
-	area->prot = ND_NOT_PRESENT;
+	area->prot = prot;
 	nd_register(area);
 	return addr;
 }
@@ -420,6 +433,7 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot)
 {
+	struct page **pages = NULL;
 	unsigned int flags = 0;
 	void *addr;
 
@@ -428,10 +442,10 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 	else if (!(gfp & __GFP_FS))
 		flags = memalloc_nofs_save();
 
-	addr = prot == ND_NOT_PRESENT ? nd_vmalloc_pooled(size, gfp) : NULL;
+	addr = nd_vmalloc_pooled(size, gfp, prot);
 	if (!addr) {
-		addr = nd_map_pages(size, gfp);
-		if (addr && !nd_adopt(addr, size, prot)) {
+		addr = nd_map_pages(size, gfp, &pages);
+		if (addr && !nd_adopt(addr, pages, size, prot)) {
 			vfree(addr);
 			addr = NULL;
 		}
@@ -596,7 +610,7 @@ unsigned long nd_area_meta_bytes(const void *addr)
 	if (area && area->addr == addr) {
 		bytes = ND_VMAP_META_BYTES +
 			nd_meta_size(area, struct_size(area, orig, area->nr_pages));
-		if (area->pages)
+		if (area->pooled)
 			bytes += nd_meta_size(area->pages, area->nr_pages *
 					      sizeof(*area->pages));
 	}
@@ -727,6 +741,14 @@ static ssize_t pool_blocks_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%lu\n", blocks);
 }
 
+/* Of those, the read-only ones. */
+static ssize_t pool_read_only_blocks_show(struct kobject *kobj,
+					  struct kobj_attribute *attr,
+					  char *buf)
+{
+	return sysfs_emit(buf, "%lu\n", nd_pool_blocks(ND_READ_ONLY));
+}
+
 static ssize_t pool_free_pages_show(struct kobject *kobj,
 				    struct kobj_attribute *attr, char *buf)
 {
@@ -754,6 +776,7 @@ static ssize_t kmalloc_objects_show(struct kobject *kobj,
 
 static struct kobj_attribute nd_pool_attrs[] = {
 	__ATTR_RO(pool_blocks),
+	__ATTR_RO(pool_read_only_blocks),
 	__ATTR_RO(pool_free_pages),
 	__ATTR_RO(kmalloc_classes),
 	__ATTR_RO(kmalloc_objects),

@@ -45,10 +45,10 @@ enum nd_prot {
  * backing page through its direct-map address faults on every CPU
  * (%ND_NOT_PRESENT), or writing it does (%ND_READ_ONLY).
  *
- * %ND_NOT_PRESENT memory not charged to a cgroup (no __GFP_ACCOUNT) comes
- * from the module's pool of 2 MiB blocks that are out of the direct map
- * already, while the pool is on (module parameter pool_max_mb): then no
- * flush is needed, unless the pool has to take new blocks.
+ * Memory not charged to a cgroup (no __GFP_ACCOUNT) comes from the
+ * module's pools of 2 MiB blocks that are hidden already, one pool per
+ * @prot, while the pools are on (module parameter pool_max_mb): then no
+ * flush is needed, unless a pool has to take new blocks.
  *
  * Context: Process context, may sleep.  Not from interrupts, nor with
  *          interrupts disabled or a spinlock held.

@@ -80,6 +80,46 @@ int __init nd_pageattr_init(void)
 }
 
 /*
+ * The 4K tables found while pgd_lock is held, by 2 MiB region: pages of
+ * one allocation often share tables, and a walk per page was most of what
+ * hiding cost (bench/results.md).  Only a split or a collapse can move a
+ * 4K entry to another table, and both happen under pgd_lock: what is
+ * found here is valid until the lock is dropped, and forgotten then.
+ */
+#define ND_WALK_SLOTS	16
+
+struct nd_walk {
+	unsigned long base[ND_WALK_SLOTS];	/* 2 MiB region; 0: empty */
+	pte_t *table[ND_WALK_SLOTS];
+};
+
+static void nd_walk_forget(struct nd_walk *w)
+{
+	memset(w->base, 0, sizeof(w->base));
+}
+
+/* lookup_address(), from the tables found so far when it can. */
+static pte_t *nd_walk_lookup(struct nd_walk *w, unsigned long va,
+			     unsigned int *level)
+{
+	unsigned int slot = (va >> PMD_SHIFT) % ND_WALK_SLOTS;
+	unsigned long base = va & PMD_MASK;
+	pte_t *kpte;
+
+	lockdep_assert_held(nd_pgd_lock);
+	if (w->base[slot] == base) {
+		*level = PG_LEVEL_4K;
+		return w->table[slot] + pte_index(va);
+	}
+	kpte = lookup_address(va, level);
+	if (kpte && *level == PG_LEVEL_4K) {
+		w->base[slot] = base;
+		w->table[slot] = kpte - pte_index(va);
+	}
+	return kpte;
+}
+
+/*
  * Replace the large leaf that maps @va with a table of 512 entries of the
  * next size down, with the same frames and attributes, as
  * __split_large_page() does, and flush.  Returns 0 when @va is mapped by a
@@ -201,12 +241,12 @@ static bool nd_leaf_reaches(pte_t *kpte, unsigned int level, unsigned long va,
  * Called with pgd_lock held.  Returns 0, -EAGAIN when a large leaf must be
  * split first (pgd_lock must be dropped for that), or -EFAULT.
  */
-static int nd_restore_locked(unsigned long va, pte_t want)
+static int nd_restore_locked(struct nd_walk *w, unsigned long va, pte_t want)
 {
 	unsigned int level;
 	pte_t *kpte;
 
-	kpte = lookup_address(va, &level);
+	kpte = nd_walk_lookup(w, va, &level);
 	if (!kpte)
 		return -EFAULT;
 	if (level == PG_LEVEL_4K) {
@@ -222,12 +262,13 @@ static int nd_restore_locked(unsigned long va, pte_t want)
  * Restore one page, splitting on the way if the kernel changed the leaf
  * that maps it.  Called and returns with pgd_lock held; may drop it.
  */
-static int nd_restore_one(unsigned long va, pte_t want)
+static int nd_restore_one(struct nd_walk *w, unsigned long va, pte_t want)
 {
 	int ret, tries = 3;
 
-	while ((ret = nd_restore_locked(va, want)) == -EAGAIN && tries--) {
+	while ((ret = nd_restore_locked(w, va, want)) == -EAGAIN && tries--) {
 		spin_unlock(nd_pgd_lock);
+		nd_walk_forget(w);
 		ret = nd_split_leaf(va, true);
 		spin_lock(nd_pgd_lock);
 		if (ret)
@@ -249,10 +290,11 @@ static void nd_leak_page(struct page *page, unsigned long va)
  * pgd_lock is also what fork and exit take to add and drop page tables:
  * hold it for a batch of entries at a time, not for a whole large area.
  */
-static void nd_pgd_lock_break(unsigned int i)
+static void nd_pgd_lock_break(struct nd_walk *w, unsigned int i)
 {
 	if (i && !(i % PTRS_PER_PTE)) {
 		spin_unlock(nd_pgd_lock);
+		nd_walk_forget(w);
 		cond_resched();
 		spin_lock(nd_pgd_lock);
 	}
@@ -269,16 +311,17 @@ static void nd_pgd_lock_break(unsigned int i)
  */
 void nd_pageattr_restore(struct nd_area *area)
 {
+	struct nd_walk w = { };
 	struct page *page;
 	unsigned long va;
 	unsigned int i;
 
 	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_hidden; i++) {
-		nd_pgd_lock_break(i);
-		page = vmalloc_to_page(area->addr + i * PAGE_SIZE);
+		nd_pgd_lock_break(&w, i);
+		page = nd_area_page(area, i);
 		va = (unsigned long)page_address(page);
-		if (nd_restore_one(va, area->orig[i]))
+		if (nd_restore_one(&w, va, area->orig[i]))
 			nd_leak_page(page, va);
 	}
 	spin_unlock(nd_pgd_lock);
@@ -297,16 +340,17 @@ void nd_pageattr_restore(struct nd_area *area)
 int nd_pageattr_hide(struct nd_area *area)
 {
 	unsigned long va, tries = 0;
+	struct nd_walk w = { };
 	unsigned int i, level;
 	pte_t *kpte;
 	int ret = 0;
 
 	spin_lock(nd_pgd_lock);
 	for (i = 0; i < area->nr_pages; i++) {
-		nd_pgd_lock_break(i);
+		nd_pgd_lock_break(&w, i);
+		va = (unsigned long)page_address(nd_area_page(area, i));
 retry:
-		va = nd_area_page_va(area, i);
-		kpte = lookup_address(va, &level);
+		kpte = nd_walk_lookup(&w, va, &level);
 		if (!kpte || !pte_present(*kpte) || !pte_write(*kpte)) {
 			pr_err("direct map of %p is not a present writable entry\n",
 			       (void *)va);
@@ -320,6 +364,7 @@ retry:
 				break;
 			}
 			spin_unlock(nd_pgd_lock);
+			nd_walk_forget(&w);
 			ret = nd_split_leaf(va, false);
 			spin_lock(nd_pgd_lock);
 			if (ret)
@@ -349,13 +394,17 @@ retry:
 /*
  * The entry that hides a whole 2M leaf.  Like nd_pageattr_hidden_pte(),
  * through pfn_pmd() for the L1TF inversion; PSE stays, so the walkers that
- * look at the entry still see a 2M leaf, now not present.
+ * look at the entry still see a 2M leaf, now not present or read-only.
  */
-static pte_t nd_pageattr_hidden_pmd(pte_t orig)
+static pte_t nd_pageattr_hidden_pmd(pte_t orig, enum nd_prot prot)
 {
 	pmd_t pmd = __pmd(pte_val(orig));
-	pteval_t flags = pmd_flags(pmd) & ~(_PAGE_PRESENT | _PAGE_GLOBAL);
+	pteval_t flags = pmd_flags(pmd);
 
+	if (prot == ND_NOT_PRESENT)
+		flags &= ~(_PAGE_PRESENT | _PAGE_GLOBAL);
+	else
+		flags &= ~(_PAGE_RW | _PAGE_DIRTY);
 	return __pte(pmd_val(pfn_pmd(pmd_pfn(pmd), __pgprot(flags))));
 }
 
@@ -363,17 +412,19 @@ static pte_t nd_pageattr_hidden_pmd(pte_t orig)
  * nd_pageattr_hide_block() - take a 2 MiB block out of the direct map whole
  * @va: direct-map address of the block, 2 MiB aligned; the block is ours.
  * @orig: room for PTRS_PER_PTE entries; receives what the direct map had.
+ * @prot: how to hide it.
  *
- * Where a 2M leaf maps the block, that leaf is made not-present: no split.
- * Inside a 1G leaf, that leaf is split once into 2M leaves first (and
- * flushed).  Where the range was split to 4K before, its 512 entries are
- * hidden.  The caller flushes the TLB once for all the blocks it hides.
+ * Where a 2M leaf maps the block, that leaf itself is made not-present or
+ * read-only: no split.  Inside a 1G leaf, that leaf is split once into 2M
+ * leaves first (and flushed).  Where the range was split to 4K before, its
+ * 512 entries are hidden.  The caller flushes the TLB once for all the
+ * blocks it hides.
  *
  * Context: May sleep (a split table is allocated with GFP_KERNEL).
  * Return: the number of entries saved in @orig (1 or PTRS_PER_PTE), or
  * -errno with nothing hidden.
  */
-int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
+int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot)
 {
 	unsigned int i, level, tries = 3;
 	pte_t *kpte;
@@ -397,7 +448,7 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
 
 	if (level == PG_LEVEL_2M) {
 		orig[0] = *kpte;
-		set_pte_atomic(kpte, nd_pageattr_hidden_pmd(orig[0]));
+		set_pte_atomic(kpte, nd_pageattr_hidden_pmd(orig[0], prot));
 		ret = 1;
 		goto out;
 	}
@@ -413,8 +464,7 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig)
 			goto out;
 		}
 		orig[i] = kpte[i];
-		set_pte_atomic(&kpte[i],
-			       nd_pageattr_hidden_pte(orig[i], ND_NOT_PRESENT));
+		set_pte_atomic(&kpte[i], nd_pageattr_hidden_pte(orig[i], prot));
 	}
 	ret = PTRS_PER_PTE;
 out:
@@ -438,30 +488,35 @@ static pte_t nd_block_orig_pte(const pte_t *orig, unsigned int nr,
  * @va: the block's direct-map address.
  * @orig: the entries nd_pageattr_hide_block() saved.
  * @nr: how many it saved.
+ * @prot: how it was hidden.
  *
- * The hidden 2M leaf comes back whole when it is still one.  If the
- * kernel's CPA split it meanwhile (any set_memory_*() on one of its pages
- * does), each 4K entry gets what splitting the original leaf gives.
+ * The hidden 2M leaf comes back whole when it is still the entry written
+ * by nd_pageattr_hide_block().  If the kernel's CPA split it meanwhile (any
+ * set_memory_*() on one of its pages does), each 4K entry gets what
+ * splitting the original leaf gives.
  *
  * Context: Process context, may sleep (a leaf may have to be split).
  * Return: 0, or -EFAULT when some page could not be restored: the caller
  * must then never free the block.
  */
 int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
-			      unsigned int nr)
+			      unsigned int nr, enum nd_prot prot)
 {
+	struct nd_walk w = { };
 	unsigned int i, level;
 	pte_t *kpte;
 	int ret = 0;
 
 	spin_lock(nd_pgd_lock);
 	kpte = lookup_address(va, &level);
-	if (nr == 1 && kpte && level == PG_LEVEL_2M && !pte_present(*kpte)) {
+	/* A read-only leaf may have been rewritten: only ours comes back. */
+	if (nr == 1 && kpte && level == PG_LEVEL_2M &&
+	    pte_same(*kpte, nd_pageattr_hidden_pmd(orig[0], prot))) {
 		set_pte_atomic(kpte, orig[0]);
 		goto out;
 	}
 	for (i = 0; i < PTRS_PER_PTE && !ret; i++)
-		ret = nd_restore_one(va + i * PAGE_SIZE,
+		ret = nd_restore_one(&w, va + i * PAGE_SIZE,
 				     nd_block_orig_pte(orig, nr, i));
 out:
 	spin_unlock(nd_pgd_lock);

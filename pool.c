@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A pool of 2 MiB blocks kept out of the direct map, so that nd_vmalloc()
+ * Pools of 2 MiB blocks kept out of the direct map, so that nd_vmalloc()
  * needs neither a split nor a TLB flush in the steady state.
  *
  * A block is an order-9 allocation (so 2 MiB aligned) hidden whole by
- * nd_pageattr_hide_block(): a 2M leaf is made not-present with no split, a
- * 1G leaf is split once into 2M leaves.  nd_vmalloc() carves pages out of
- * the blocks of the caller's node and vmap()s them; only a call that had
- * to take new blocks flushes, once for all of them, before any page of
- * theirs is handed out.  nd_vfree() wipes through the caller's mapping and
- * hands the pages back, still hidden: no restore.  The pool's pages are
- * therefore always zero.
+ * nd_pageattr_hide_block(): a 2M leaf is made not-present (or read-only)
+ * with no split, a 1G leaf is split once into 2M leaves.  Each node has
+ * two pools, one for each enum nd_prot, since a block is hidden one way
+ * for all its pages.  Both kinds share one cap, pool_max_mb: it bounds
+ * what the pools keep from the page allocator, which costs the system
+ * the same whichever way the blocks are hidden, and one knob is what an
+ * administrator can reason about.  A kind at the cap falls back to the
+ * per-page path, while the shrinker gives back whatever is fully free.
+ *
+ * nd_vmalloc() carves pages out of the blocks of the caller's node and
+ * vmap()s them; only a call that had to take new blocks flushes, once for
+ * all of them, before any page of theirs is handed out.  nd_vfree()
+ * wipes through the caller's mapping and hands the pages back, still
+ * hidden: no restore.  The pool's pages are therefore always zero.
  *
  * A freed page is not handed out again at once: vunmap() is lazy, so other
  * CPUs may still hold a TLB entry for the old owner's address until the
@@ -25,8 +32,9 @@
  * by a driver cannot free it out of the block.
  *
  * A shrinker gives fully free blocks back to the page allocator, restored
- * first (no flush: a not-present entry is never cached), and pool_max_mb
- * caps what the pool holds.  Every caller of the pool is in process
+ * first (no flush: a not-present entry is never cached, and a stale
+ * read-only one costs a spurious fault at most), and pool_max_mb caps
+ * what the pools hold.  Every caller of the pool is in process
  * context (nd_vfree() from atomic context defers to a worker), so a
  * spinlock_t is enough, PREEMPT_RT included.
  */
@@ -52,6 +60,7 @@ struct nd_block {
 	struct list_head node;		/* in @pool */
 	struct nd_pool *pool;		/* whose lock guards @used, @nr_free */
 	struct page *page;		/* the first of ND_BLOCK_PAGES, split */
+	enum nd_prot prot;		/* how its pages are hidden */
 	unsigned int nr_free;
 	unsigned int nr_stale;		/* of its pages on @pool's stale list */
 	unsigned int nr_orig;		/* 1 (a 2M leaf) or PTRS_PER_PTE */
@@ -59,7 +68,7 @@ struct nd_block {
 	pte_t orig[PTRS_PER_PTE];	/* what the direct map had */
 };
 
-/* One per NUMA node. */
+/* One per NUMA node and enum nd_prot. */
 struct nd_pool {
 	spinlock_t lock;		/* the lists, counts and blocks' bitmaps */
 	struct list_head blocks;
@@ -69,11 +78,19 @@ struct nd_pool {
 	unsigned long nr_stale;
 };
 
+/* By node, then kind: nd_pool_of(). */
+#define ND_POOL_KINDS	2
 static struct nd_pool *nd_pools;
+static unsigned int nd_nr_pools;
 /* Block of every pooled page, by pfn >> ND_BLOCK_ORDER; read under RCU. */
 static DEFINE_XARRAY(nd_block_index);
 static atomic_long_t nd_pool_blocks_total;
 static struct shrinker *nd_pool_shrinker;
+
+static struct nd_pool *nd_pool_of(int nid, enum nd_prot prot)
+{
+	return &nd_pools[nid * ND_POOL_KINDS + prot];
+}
 
 static unsigned long nd_block_va(const struct nd_block *b)
 {
@@ -97,7 +114,7 @@ static void nd_block_leak(struct nd_block *b)
 }
 
 /* Hide a fresh block taken on @nid; not yet in any pool.  No flush. */
-static struct nd_block *nd_block_new(int nid)
+static struct nd_block *nd_block_new(int nid, enum nd_prot prot)
 {
 	struct nd_block *b;
 	int ret;
@@ -115,7 +132,8 @@ static struct nd_block *nd_block_new(int nid)
 	if (!b->page)
 		goto free;
 	split_page(b->page, ND_BLOCK_ORDER);
-	ret = nd_pageattr_hide_block(nd_block_va(b), b->orig);
+	b->prot = prot;
+	ret = nd_pageattr_hide_block(nd_block_va(b), b->orig, prot);
 	if (ret < 0)
 		goto free_pages;
 	b->nr_orig = ret;
@@ -127,7 +145,8 @@ static struct nd_block *nd_block_new(int nid)
 	return b;
 
 restore:
-	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig)) {
+	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig,
+				      b->prot)) {
 		nd_block_leak(b);
 		goto full;
 	}
@@ -145,7 +164,8 @@ static void nd_block_release(struct nd_block *b)
 {
 	xa_erase(&nd_block_index, page_to_pfn(b->page) >> ND_BLOCK_ORDER);
 	atomic_long_dec(&nd_pool_blocks_total);
-	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig)) {
+	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig,
+				      b->prot)) {
 		nd_block_leak(b);
 		return;
 	}
@@ -285,6 +305,7 @@ void nd_pool_put(struct page **pages, unsigned int nr, bool mapped)
  * nd_pool_take() - hidden, zeroed pages for an allocation
  * @pages: receives @nr pages.
  * @nr: how many.
+ * @prot: how they are to be hidden: which pool.
  *
  * Takes free pages of the current node's pool, and new blocks when those
  * are too few.  New blocks cost one TLB flush in all, made before any of
@@ -294,10 +315,10 @@ void nd_pool_put(struct page **pages, unsigned int nr, bool mapped)
  * Return: 0, or -ENOMEM with nothing taken (no order-9 block could be
  * had, or the pool is at pool_max_mb): the caller falls back.
  */
-int nd_pool_take(struct page **pages, unsigned int nr)
+int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot)
 {
 	int nid = numa_mem_id();
-	struct nd_pool *pool = &nd_pools[nid];
+	struct nd_pool *pool = nd_pool_of(nid, prot);
 	unsigned int got, want_blocks, i;
 	struct nd_block *b, *next;
 	LIST_HEAD(fresh);
@@ -327,7 +348,7 @@ int nd_pool_take(struct page **pages, unsigned int nr)
 	    READ_ONCE(pool_max_mb) / ND_BLOCK_MB)
 		want_blocks = 0;
 	for (i = 0; i < want_blocks; i++) {
-		b = nd_block_new(nid);
+		b = nd_block_new(nid, prot);
 		if (!b)
 			break;
 		list_add_tail(&b->node, &fresh);
@@ -397,10 +418,10 @@ static unsigned long nd_pool_shrink(unsigned long max)
 	struct nd_block *b, *next;
 	struct nd_pool *pool;
 	LIST_HEAD(victims);
-	int nid;
+	unsigned int i;
 
-	for_each_node(nid) {
-		pool = &nd_pools[nid];
+	for (i = 0; i < nd_nr_pools; i++) {
+		pool = &nd_pools[i];
 		/* Stale pages keep their block busy: flush if that frees one. */
 		if (nd_pool_flush_frees_block(pool))
 			nd_pool_clean(pool);
@@ -434,20 +455,36 @@ unsigned long nd_pool_drain(void)
 }
 
 /**
- * nd_pool_stats() - what the pool holds now
+ * nd_pool_stats() - what the pools hold now, both kinds
  * @blocks: receives the number of blocks held.
  * @free_pages: receives the number of pages free in them.
  */
 void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages)
 {
-	int nid;
+	unsigned int i;
 
 	*blocks = 0;
 	*free_pages = 0;
-	for_each_node(nid) {
-		*blocks += READ_ONCE(nd_pools[nid].nr_blocks);
-		*free_pages += READ_ONCE(nd_pools[nid].nr_free);
+	for (i = 0; i < nd_nr_pools; i++) {
+		*blocks += READ_ONCE(nd_pools[i].nr_blocks);
+		*free_pages += READ_ONCE(nd_pools[i].nr_free);
 	}
+}
+
+/**
+ * nd_pool_blocks() - blocks held by the pools of one kind
+ * @prot: the kind.
+ *
+ * Return: their number, summed over the nodes.
+ */
+unsigned long nd_pool_blocks(enum nd_prot prot)
+{
+	unsigned long n = 0;
+	int nid;
+
+	for_each_node(nid)
+		n += READ_ONCE(nd_pool_of(nid, prot)->nr_blocks);
+	return n;
 }
 
 /**
@@ -458,10 +495,10 @@ void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages)
 unsigned long nd_pool_stale(void)
 {
 	unsigned long n = 0;
-	int nid;
+	unsigned int i;
 
-	for_each_node(nid)
-		n += READ_ONCE(nd_pools[nid].nr_stale);
+	for (i = 0; i < nd_nr_pools; i++)
+		n += READ_ONCE(nd_pools[i].nr_stale);
 	return n;
 }
 
@@ -492,10 +529,10 @@ static unsigned long nd_pool_count(struct shrinker *s,
 	unsigned long n = 0;
 	struct nd_pool *pool;
 	struct nd_block *b;
-	int nid;
+	unsigned int i;
 
-	for_each_node(nid) {
-		pool = &nd_pools[nid];
+	for (i = 0; i < nd_nr_pools; i++) {
+		pool = &nd_pools[i];
 		spin_lock(&pool->lock);
 		/* Stale pages count where a scan's flush frees their block. */
 		list_for_each_entry(b, &pool->blocks, node)
@@ -515,21 +552,23 @@ static unsigned long nd_pool_scan(struct shrinker *s,
 }
 
 /**
- * nd_pool_init() - set up an empty pool per node and the shrinker
+ * nd_pool_init() - set up empty pools (per node and kind) and the shrinker
  *
  * Return: 0 or -ENOMEM.
  */
 int __init nd_pool_init(void)
 {
-	int nid;
+	unsigned int i;
 
-	nd_pools = kcalloc(nr_node_ids, sizeof(*nd_pools), GFP_KERNEL);
+	/* Every node id, possible or not: loops need not ask which. */
+	nd_nr_pools = nr_node_ids * ND_POOL_KINDS;
+	nd_pools = kcalloc(nd_nr_pools, sizeof(*nd_pools), GFP_KERNEL);
 	if (!nd_pools)
 		return -ENOMEM;
-	for_each_node(nid) {
-		spin_lock_init(&nd_pools[nid].lock);
-		INIT_LIST_HEAD(&nd_pools[nid].blocks);
-		INIT_LIST_HEAD(&nd_pools[nid].stale);
+	for (i = 0; i < nd_nr_pools; i++) {
+		spin_lock_init(&nd_pools[i].lock);
+		INIT_LIST_HEAD(&nd_pools[i].blocks);
+		INIT_LIST_HEAD(&nd_pools[i].stale);
 	}
 	nd_pool_shrinker = nd_shrinker_create(KBUILD_MODNAME "-pool",
 					      nd_pool_count, nd_pool_scan);

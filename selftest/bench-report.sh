@@ -4,9 +4,13 @@
 # bench-report.sh DIR [KEY=VALUE...]
 #
 # Turns DIR/results.tsv and DIR/profile.tsv (written by bench.sh, in ns)
-# into DIR/results.md and DIR/cost-per-page.png. KEY=VALUE pairs describe
-# the run (date, host, load, qemus, wall) for the header. Separate from
-# bench.sh so that the report can be redone without booting anything.
+# into DIR/results.md, DIR/cost-per-page.png (cost per page against size,
+# a panel per boot) and, when some kernel was booted at more than one vCPU
+# count, DIR/cost-vs-cpus.png (a 64-page pair against the vCPUs, a panel
+# per kernel); each plot's data (.dat) and script (.gp) stay beside it.
+# KEY=VALUE pairs describe the run (date, host, load, qemus, wall) for the
+# header. Separate from bench.sh so that the report can be redone without
+# booting anything; --plot-only redoes the plots and leaves results.md.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,15 +22,22 @@ TARGET_RATIO=1.25
 TARGET_PER_PAGE=10
 
 # Common awk: the tables in memory, number formats, contender names.
+# V and vpages: the contenders of the plot against vCPUs and the size it
+# compares them at (selftest/plot-check.sh holds the same list).
 # shellcheck disable=SC2016 # awk code, expanded by awk
 AWK_LIB='
 BEGIN {
 	FS = "\t"
-	nc = split("vmalloc nd_not_present nd_read_only nd_pool per_page memfd_secret", C, " ")
+	nc = split("vmalloc nd_not_present nd_read_only nd_pool nd_ro_pool per_page memfd_secret", C, " ")
+	nv = split("vmalloc nd_not_present nd_read_only nd_pool nd_ro_pool per_page", V, " ")
+	for (i = 1; i <= nv; i++)
+		inv[V[i]] = 1
+	vpages = 64
 	label["vmalloc"] = "vmalloc+vfree"
 	label["nd_not_present"] = "nd_vmalloc+nd_vfree, not present"
 	label["nd_read_only"] = "nd_vmalloc+nd_vfree, read-only"
 	label["nd_pool"] = "nd_vmalloc+nd_vfree, not present, from the pool of hidden 2 MiB blocks (pool_max_mb=64)"
+	label["nd_ro_pool"] = "nd_vmalloc+nd_vfree, read-only, from the pool of read-only 2 MiB blocks (pool_max_mb=64)"
 	label["per_page"] = "per-page flush (secretmem policy)"
 	label["memfd_secret"] = "memfd_secret(2) from user space"
 	label["nd_kmalloc"] = "nd_kmalloc+nd_kfree of a small object (phase small: sizes in bytes)"
@@ -51,12 +62,35 @@ function ratio(a, b) {
 function cnt(x) {
 	return x == "" || x == "-" ? "–" : x
 }
+# Whether the plot against vCPUs is drawn: some kernel has rows of its
+# contenders at vpages pages, steady, from more than one vCPU count.
+function cpus_plot(i) {
+	for (i = 1; i <= nser; i++)
+		if (nvc[sers[i]] > 1)
+			return 1
+	return 0
+}
 FILENAME ~ /results\.tsv$/ && $1 != "series" {
 	key = $1 SUBSEP $3
 	if (!(key in seen)) {
 		seen[key] = 1
 		boots[++nb] = key
 		krel[key] = $2
+	}
+	if (!($1 in sseen)) {
+		sseen[$1] = 1
+		sers[++nser] = $1
+		skrel[$1] = $2
+	}
+	present[$5] = 1
+	if ($4 == "steady")
+		hassteady[key, $5] = 1
+	if ($4 == "steady" && $6 == vpages && ($5 in inv)) {
+		vhas[$1, $5] = 1
+		if (!(($1, $3) in vseen)) {
+			vseen[$1, $3] = 1
+			vcpu[$1, ++nvc[$1]] = $3
+		}
 	}
 	r = key SUBSEP $4 SUBSEP $5 SUBSEP $6
 	iters[r] = $7; med[r] = $8; p90[r] = $9; ipis[r] = $10; ia[r] = $11
@@ -135,15 +169,16 @@ report_md() {
 	}
 	function ratio_table(key, phase, j, p, base, ours) {
 		print ""
-		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | pool ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
-		print "|--:|--:|--:|--:|--:|--:|"
+		print "| pages | not-present ÷ vmalloc | read-only ÷ vmalloc | pool ÷ vmalloc | read-only pool ÷ vmalloc | per-page ÷ not-present | memfd_secret ÷ not-present |"
+		print "|--:|--:|--:|--:|--:|--:|--:|"
 		for (j = 1; j <= np[phase]; j++) {
 			p = pg[phase, j]
 			base = key SUBSEP phase SUBSEP "vmalloc" SUBSEP p
 			ours = key SUBSEP phase SUBSEP "nd_not_present" SUBSEP p
-			printf "| %d | %s | %s | %s | %s | %s |\n", p, ratio(med[ours], med[base]), \
+			printf "| %d | %s | %s | %s | %s | %s | %s |\n", p, ratio(med[ours], med[base]), \
 				ratio(med[key SUBSEP phase SUBSEP "nd_read_only" SUBSEP p], med[base]), \
 				ratio(med[key SUBSEP phase SUBSEP "nd_pool" SUBSEP p], med[base]), \
+				ratio(med[key SUBSEP phase SUBSEP "nd_ro_pool" SUBSEP p], med[base]), \
 				ratio(med[key SUBSEP phase SUBSEP "per_page" SUBSEP p], med[ours]), \
 				ratio(med[key SUBSEP phase SUBSEP "memfd_secret" SUBSEP p], med[ours])
 		}
@@ -220,17 +255,21 @@ report_md() {
 		pp = key SUBSEP "steady" SUBSEP "per_page" SUBSEP 256
 		printf "| ≥ %d× faster than per-page at 256 pages | %s | %s |\n", tpp, ratio(med[pp], med[r]), \
 			met(med[r] && med[pp] / med[r] >= tpp)
-		pool_targets(key)
+		pool_targets(key, "nd_pool", "pool")
+		pool_flushes(key, "nd_pool", "pool")
+		pool_targets(key, "nd_ro_pool", "read-only pool")
+		pool_flushes(key, "nd_ro_pool", "read-only pool")
 		where(s[1], s[2], 256)
 	}
-	# The pool: no flush and no split per call in the steady state, and a
-	# pair no dearer than vmalloc+vfree at 16 to 256 pages.
-	function pool_targets(key, n, tp, j, p, q, b, fmax, smax, worst, line) {
+	# A pool (contender c, called what in the lines): no flush and no split
+	# per call in the steady state, and a pair no dearer than vmalloc+vfree
+	# at 16 to 256 pages. Nothing if the boot lacks one of these rows.
+	function pool_targets(key, c, what, n, tp, j, p, q, b, fmax, smax, worst, line) {
 		n = split("16 64 256", tp, " ")
 		fmax = 0; smax = 0; worst = 0; line = ""
 		for (j = 1; j <= n; j++) {
 			p = tp[j]
-			q = key SUBSEP "steady" SUBSEP "nd_pool" SUBSEP p
+			q = key SUBSEP "steady" SUBSEP c SUBSEP p
 			b = key SUBSEP "steady" SUBSEP "vmalloc" SUBSEP p
 			if (!(q in med))
 				return
@@ -239,9 +278,27 @@ report_md() {
 			if (med[b] && med[q] / med[b] > worst) worst = med[q] / med[b]
 			line = line (j > 1 ? ", " : "") p " pages " ratio(med[q], med[b])
 		}
-		printf "| pool: flush broadcasts per nd_vmalloc = 0 (16–256 pages) | %.2f | %s |\n", fmax, met(fmax == 0)
-		printf "| pool: direct-map splits per pair = 0 (16–256 pages) | %.2f | %s |\n", smax, met(smax == 0)
-		printf "| pool: nd_vmalloc+nd_vfree ≤ 1× vmalloc+vfree (16–256 pages) | %s | %s |\n", line, met(worst <= 1)
+		printf "| %s: flush broadcasts per nd_vmalloc = 0 (16–256 pages) | %.2f | %s |\n", what, fmax, met(fmax == 0)
+		printf "| %s: direct-map splits per pair = 0 (16–256 pages) | %.2f | %s |\n", what, smax, met(smax == 0)
+		printf "| %s: nd_vmalloc+nd_vfree ≤ 1× vmalloc+vfree (16–256 pages) | %s | %s |\n", what, line, met(worst <= 1)
+	}
+	# What a pool'"'"'s flushes cost amortized, no target: the broadcasts of a
+	# pair (alloc + free), and those per MiB freed, at the sizes measured.
+	function pool_flushes(key, c, what, n, tp, j, p, q, f, line) {
+		n = split("16 64 256 4096", tp, " ")
+		line = ""
+		for (j = 1; j <= n; j++) {
+			p = tp[j]
+			q = key SUBSEP "steady" SUBSEP c SUBSEP p
+			if (!(q in med) || fa[q] == "-" || ff[q] == "-")
+				continue
+			f = fa[q] + ff[q]
+			line = line (line != "" ? ", " : "") sprintf("%d pages %.2f (%.2f per MiB freed)", \
+				p, f, f / (p * 4096 / 1048576))
+		}
+		if (line != "")
+			printf "| %s: flush broadcasts per pair, amortized (alloc + free, steady) | %s | reported |\n", \
+				what, line
 	}
 	END {
 		nm = split(meta, m, "\n")
@@ -261,7 +318,12 @@ report_md() {
 		print ""
 		print "Contenders: " 
 		for (i = 1; i <= nc; i++)
-			print "- `" C[i] "`: " label[C[i]]
+			if (C[i] in present)
+				print "- `" C[i] "`: " label[C[i]]
+		if (cpus_plot()) {
+			print ""
+			print "[cost-vs-cpus.png](cost-vs-cpus.png), beside this file, plots the median of a " vpages "-page pair (steady) against the number of vCPUs, a panel per kernel ([cost-per-page.png](cost-per-page.png) the cost per page against size, a panel per boot). What grows with the vCPUs is the flush: a broadcast interrupts every other CPU and waits for each, so the paths that flush on every call (`nd_not_present`, `nd_read_only`, `per_page`) should climb with the count, while the pools (`nd_pool`, `nd_ro_pool`), which flush only when they take new blocks and once per 2 MiB freed, should stay flat."
+		}
 		print ""
 		print "## Against the targets"
 		for (b = 1; b <= nb; b++) {
@@ -288,23 +350,29 @@ report_md() {
 
 # plot_data: one gnuplot data block per boot (blocks apart by two blank
 # lines): a "# title" line, a header line naming the columns (pages, then
-# each contender of the table by name), then µs per page of each contender
-# ("?" if none). The plot picks its series by these names.
+# each contender with steady rows in that boot, by name), then µs per page
+# of each contender ("?" if none). The plot picks its series by these names.
 plot_data() {
 	awk "$AWK_LIB"'
 	END {
 		for (b = 1; b <= nb; b++) {
 			split(boots[b], s, SUBSEP)
+			n = 0
+			for (i = 1; i <= nc; i++)
+				if ((boots[b], C[i]) in hassteady)
+					col[++n] = C[i]
+			if (!n)
+				continue
 			printf "# %s, %s vCPU%s\n", krel[boots[b]], s[2], (s[2] > 1 ? "s" : "")
 			printf "pages"
-			for (i = 1; i <= nc; i++)
-				printf " %s", C[i]
+			for (i = 1; i <= n; i++)
+				printf " %s", col[i]
 			printf "\n"
 			for (j = 1; j <= np["steady"]; j++) {
 				p = pg["steady", j]
 				printf "%d", p
-				for (i = 1; i <= nc; i++) {
-					r = boots[b] SUBSEP "steady" SUBSEP C[i] SUBSEP p
+				for (i = 1; i <= n; i++) {
+					r = boots[b] SUBSEP "steady" SUBSEP col[i] SUBSEP p
 					printf " %s", (r in med) ? med[r] / p / 1000 : "?"
 				}
 				printf "\n"
@@ -314,14 +382,84 @@ plot_data() {
 	}' "$DIR/results.tsv" "$DIR/profile.tsv"
 }
 
-# plot: one panel per boot, a row per kernel; one series per contender,
-# taken from the data by its name and titled with it (results.md says what
-# each name is).
+# cpus_data: the same for the plot against vCPUs, one block per kernel
+# (series): "# krel, 64 pages", a header line (cpus, then each contender of
+# V with a steady row at 64 pages in that kernel, by name), then a row per
+# vCPU count, ascending, of µs per pair ("?" if none). Nothing when
+# cpus_plot() says no.
+cpus_data() {
+	awk "$AWK_LIB"'
+	END {
+		if (!cpus_plot())
+			exit
+		for (k = 1; k <= nser; k++) {
+			t = sers[k]
+			if (!nvc[t])
+				continue
+			n = 0
+			for (i = 1; i <= nv; i++)
+				if ((t, V[i]) in vhas)
+					col[++n] = V[i]
+			# The vCPU counts, ascending (insertion sort).
+			for (j = 1; j <= nvc[t]; j++) {
+				x = vcpu[t, j]
+				for (m = j - 1; m >= 1 && cp[m] + 0 > x + 0; m--)
+					cp[m + 1] = cp[m]
+				cp[m + 1] = x
+			}
+			printf "# %s, %d pages\n", skrel[t], vpages
+			printf "cpus"
+			for (i = 1; i <= n; i++)
+				printf " %s", col[i]
+			printf "\n"
+			for (j = 1; j <= nvc[t]; j++) {
+				printf "%d", cp[j]
+				for (i = 1; i <= n; i++) {
+					r = t SUBSEP cp[j] SUBSEP "steady" SUBSEP col[i] SUBSEP vpages
+					printf " %s", (r in med) ? med[r] / 1000 : "?"
+				}
+				printf "\n"
+			}
+			printf "\n\n"
+		}
+	}' "$DIR/results.tsv" "$DIR/profile.tsv"
+}
+
+# Each contender keeps its colour and mark (gnuplot's linetype) in every
+# panel of both plots, whichever others a panel lacks; those that came
+# first keep the ones they had when they were the only contenders.
+declare -A LT=([vmalloc]=1 [nd_not_present]=2 [nd_read_only]=3 [nd_pool]=4 [per_page]=5
+	[memfd_secret]=6 [nd_ro_pool]=7)
+
+# plot_panels DATA XCOL: the "set title" and "plot" lines of each panel of
+# DIR/DATA: every column its header names after XCOL, taken by that name
+# and titled with it (results.md says what each name is).
+plot_panels() {
+	local data=$1 x=$2 title line cols=() c i=0 sep
+	while IFS=$'\t' read -r title line; do
+		read -ra cols <<<"$line"
+		printf 'set title "%s"\n' "$title"
+		printf 'plot '
+		sep=''
+		for c in "${cols[@]}"; do
+			printf '%s"%s" index %d using "%s":"%s" with linespoints lt %d title "%s"' \
+				"$sep" "$data" "$i" "$x" "$c" "${LT[$c]:-8}" "$c"
+			sep=', '
+		done
+		printf '\n'
+		i=$((i + 1))
+	done < <(awk -v x="$x" '
+		/^# / { title = substr($0, 3); next }
+		$1 == x { $1 = ""; print title "\t" substr($0, 2) }' "$DIR/$data")
+}
+
+# plot: cost per page against size, one panel per boot, a row per kernel;
+# one series per contender.
 plot() {
-	local data=$1 titles=() nk ns line key i=0 cols=()
+	local titles=() nk ns line
 	while read -r line; do
 		titles+=("$line")
-	done < <(sed -n 's/^# //p' "$data")
+	done < <(sed -n 's/^# //p' "$DIR/cost-per-page.dat")
 	nk=$(printf '%s\n' "${titles[@]}" | cut -d' ' -f1 | sort -u | wc -l)
 	ns=$(((${#titles[@]} + nk - 1) / nk))
 	{
@@ -333,21 +471,36 @@ plot() {
 		printf 'set xtics (1, 16, 64, 256, 4096)\n'
 		printf 'set multiplot layout %d,%d title "Cost per page against size (QEMU TCG: for ratios, not absolute time)"\n' "$nk" "$ns"
 		printf 'set datafile columnheaders\n'
-		read -ra cols < <(awk '$1 == "pages" { $1 = ""; print; exit }' "$data")
-		for key in "${titles[@]}"; do
-			printf 'set title "%s"\n' "$key"
-			printf 'plot '
-			for ((c = 0; c < ${#cols[@]}; c++)); do
-				printf '"cost-per-page.dat" index %d using "pages":"%s" with linespoints title "%s"%s' \
-					"$i" "${cols[c]}" "${cols[c]}" \
-					"$( ((c + 1 < ${#cols[@]})) && echo ', ')"
-			done
-			printf '\n'
-			i=$((i + 1))
-		done
+		plot_panels cost-per-page.dat pages
 		printf 'unset multiplot\n'
 	} >"$DIR/cost-per-page.gp"
 	(cd "$DIR" && gnuplot cost-per-page.gp)
+}
+
+# plot_cpus: the cost of a 64-page pair against the vCPUs, one panel per
+# kernel, up to three a row; x in powers of two, ticks at the counts
+# measured.
+plot_cpus() {
+	local n cols rows tics lo hi
+	n=$(grep -c '^# ' "$DIR/cost-vs-cpus.dat")
+	cols=$((n < 3 ? n : 3))
+	rows=$(((n + cols - 1) / cols))
+	read -r tics lo hi < <(awk '$1 ~ /^[0-9]+$/ { print $1 }' "$DIR/cost-vs-cpus.dat" | sort -nu |
+		awk '{ t = t (NR > 1 ? "," : "") $1; if (NR == 1) lo = $1; hi = $1 }
+			END { printf "%s %.2f %.2f\n", t, lo / 1.5, hi * 1.5 }')
+	{
+		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((cols * 520)) $((rows * 420))
+		printf 'set output "cost-vs-cpus.png"\n'
+		printf 'set datafile missing "?"\n'
+		printf 'set logscale x 2\nset logscale y\nset grid\nset key top left font ",8"\n'
+		printf 'set xlabel "vCPUs"\nset ylabel "µs per 64-page pair (median, steady)"\n'
+		printf 'set xtics (%s)\nset xrange [%s:%s]\n' "${tics//,/, }" "$lo" "$hi"
+		printf 'set multiplot layout %d,%d title "Cost of a 64-page pair against vCPUs (QEMU TCG: for ratios, not absolute time)"\n' "$rows" "$cols"
+		printf 'set datafile columnheaders\n'
+		plot_panels cost-vs-cpus.dat cpus
+		printf 'unset multiplot\n'
+	} >"$DIR/cost-vs-cpus.gp"
+	(cd "$DIR" && gnuplot cost-vs-cpus.gp)
 }
 
 main() {
@@ -362,10 +515,18 @@ main() {
 		report_md "$@" >"$DIR/results.md.tmp"
 		mv "$DIR/results.md.tmp" "$DIR/results.md"
 	fi
-	# The plot's data stays beside it, so that a test can hold the two
+	# The plots' data stays beside them, so that a test can hold the two
 	# against the table (selftest/plot-check.sh).
 	plot_data >"$DIR/cost-per-page.dat"
-	plot "$DIR/cost-per-page.dat"
+	plot
+	# Against the vCPUs only with more than one count to compare; no stale
+	# plot from an earlier run stays beside a table it does not show.
+	cpus_data >"$DIR/cost-vs-cpus.dat"
+	if [[ -s $DIR/cost-vs-cpus.dat ]]; then
+		plot_cpus
+	else
+		rm -f "$DIR/cost-vs-cpus.dat" "$DIR/cost-vs-cpus.gp" "$DIR/cost-vs-cpus.png"
+	fi
 }
 
 main "$@"

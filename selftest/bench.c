@@ -64,6 +64,7 @@ enum nd_bench_kind {
 	ND_BENCH_RO,
 	ND_BENCH_PER_PAGE,
 	ND_BENCH_POOL,
+	ND_BENCH_RO_POOL,
 	ND_BENCH_NR,
 };
 
@@ -73,9 +74,13 @@ static const char * const nd_bench_names[ND_BENCH_NR] = {
 	[ND_BENCH_RO] = "nd_read_only",
 	[ND_BENCH_PER_PAGE] = "per_page",
 	[ND_BENCH_POOL] = "nd_pool",
+	[ND_BENCH_RO_POOL] = "nd_ro_pool",
 };
 
-/* The pool's cap while the pool contender allocates: 4096 pages fit. */
+/*
+ * The pools' cap while a pool contender allocates: 4096 pages of each
+ * kind fit.
+ */
 #define ND_BENCH_POOL_MB	64
 
 /* One contender's pairs at one size. */
@@ -132,7 +137,8 @@ static void *nd_bench_per_page_alloc(struct nd_bench *b, unsigned int pages)
 	if (!p)
 		return NULL;
 	for (i = 0; i < pages; i++) {
-		b->areas[i] = nd_area_hide(p + i * PAGE_SIZE, 1, ND_NOT_PRESENT);
+		b->areas[i] = nd_area_hide(p + i * PAGE_SIZE, NULL, 1,
+					   ND_NOT_PRESENT);
 		if (IS_ERR(b->areas[i])) {
 			while (i--)
 				nd_area_unhide(b->areas[i]);
@@ -169,9 +175,11 @@ static void *nd_bench_alloc(struct nd_bench *b, enum nd_bench_kind kind,
 	case ND_BENCH_RO:
 		return nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
 	case ND_BENCH_POOL:
-		/* The pool is on for this contender only. */
+	case ND_BENCH_RO_POOL:
+		/* The pools are on for these contenders only. */
 		nd_pool_set_max(ND_BENCH_POOL_MB);
-		p = nd_vmalloc_prot(size, GFP_KERNEL, ND_NOT_PRESENT);
+		p = nd_vmalloc_prot(size, GFP_KERNEL, kind == ND_BENCH_POOL ?
+				    ND_NOT_PRESENT : ND_READ_ONLY);
 		nd_pool_set_max(0);
 		return p;
 	default:
@@ -189,6 +197,7 @@ static void nd_bench_free(struct nd_bench *b, enum nd_bench_kind kind,
 	case ND_BENCH_NP:
 	case ND_BENCH_RO:
 	case ND_BENCH_POOL:
+	case ND_BENCH_RO_POOL:
 		nd_vfree(p);
 		break;
 	default:
@@ -216,7 +225,7 @@ static bool nd_bench_flushes_ok(enum nd_bench_kind kind, unsigned int pages,
 		want_alloc = 1 + splits;
 	} else if (kind == ND_BENCH_PER_PAGE) {
 		want_alloc = pages + splits;
-	} else if (kind == ND_BENCH_POOL) {
+	} else if (kind == ND_BENCH_POOL || kind == ND_BENCH_RO_POOL) {
 		want_alloc = (s1->pool_misses != s0->pool_misses) +
 			     s1->stale - s0->stale;
 		want_free = s2->stale - s1->stale;
@@ -365,6 +374,7 @@ static int nd_bench_profile(unsigned int pages, unsigned int iters)
 	/* One row per step, and one for the walk: hide less the flush. */
 	u64 (*ns)[ND_BENCH_MAX_ITERS], t[ND_STEP_NR + 1];
 	struct nd_area *area;
+	struct page **pg;
 	unsigned int i, s;
 	void *p;
 
@@ -373,9 +383,9 @@ static int nd_bench_profile(unsigned int pages, unsigned int iters)
 		return -ENOMEM;
 	for (i = 0; i < iters; i++) {
 		t[ND_STEP_MAP] = ktime_get_ns();
-		p = nd_map_pages(pages * PAGE_SIZE, GFP_KERNEL);
+		p = nd_map_pages(pages * PAGE_SIZE, GFP_KERNEL, &pg);
 		t[ND_STEP_HIDE] = ktime_get_ns();
-		area = p ? nd_area_hide(p, pages, ND_NOT_PRESENT) : NULL;
+		area = p ? nd_area_hide(p, pg, pages, ND_NOT_PRESENT) : NULL;
 		t[ND_STEP_FLUSH] = ktime_get_ns();
 		if (IS_ERR_OR_NULL(area)) {
 			vfree(p);
@@ -454,10 +464,12 @@ static int nd_bench_ktap(const struct nd_bench *b, long live0, int small)
 {
 	static const enum nd_bench_kind checked[] = {
 		ND_BENCH_NP, ND_BENCH_RO, ND_BENCH_PER_PAGE, ND_BENCH_POOL,
+		ND_BENCH_RO_POOL,
 	};
 	static const char * const names[] = {
 		"flush_promise_not_present", "flush_promise_read_only",
 		"per_page_flushes_each_page", "pool_flushes_new_blocks_and_reuse",
+		"read_only_pool_flushes_new_blocks_and_reuse",
 	};
 	unsigned int i, fail = 0;
 	long live = atomic_long_read(&nd_stats.live_allocs) - live0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Selftest cases for the pool of hidden 2 MiB blocks: a new block costs one
+ * Selftest cases for the pools of hidden 2 MiB blocks (not-present and
+ * read-only): a new block costs one
  * flush and no 2M split, reuse costs neither, freed pages come back wiped,
  * a block that cannot be had falls back to the per-page path, and a block
  * given back is whole in the direct map again.  Each case turns the pool
@@ -12,6 +13,7 @@
 #include <linux/nodemask.h>
 #include <linux/topology.h>
 #include <linux/workqueue.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -43,21 +45,32 @@ static bool nd_pool_hidden(u8 *p, unsigned int nr_pages, const char *what)
 /*
  * The direct-map entry of the block holding @va is the hidden one, and
  * once the pool gives the block back it reads again and carries the same
- * frame and bits, present (Global as the kernel keeps it).
+ * frame and bits, present and writable (Global as the kernel keeps it).
  */
 struct nd_pool_witness {
 	unsigned long va;	/* a page of the block, through __va */
 	unsigned int level;
+	enum nd_prot prot;
 	pte_t hidden;
 };
 
-static bool nd_pool_witness_take(struct nd_pool_witness *w, const u8 *p)
+/* Whether @e is hidden as @prot asks: not present, or present read-only. */
+static bool nd_pool_entry_hidden(pte_t e, enum nd_prot prot)
+{
+	if (prot == ND_NOT_PRESENT)
+		return !pte_present(e);
+	return pte_present(e) && !(pte_flags(e) & (_PAGE_RW | _PAGE_DIRTY));
+}
+
+static bool nd_pool_witness_take(struct nd_pool_witness *w, const u8 *p,
+				 enum nd_prot prot)
 {
 	pte_t *kpte;
 
 	w->va = (unsigned long)page_address(vmalloc_to_page(p));
+	w->prot = prot;
 	kpte = lookup_address(w->va, &w->level);
-	if (!kpte || pte_present(*kpte) ||
+	if (!kpte || !nd_pool_entry_hidden(*kpte, prot) ||
 	    (w->level != PG_LEVEL_2M && w->level != PG_LEVEL_4K)) {
 		pr_err("    # pool page %px: entry %llx at level %u is not a hidden 2M leaf or 4K entry\n",
 		       (void *)w->va, kpte ? (u64)pte_val(*kpte) : 0,
@@ -73,6 +86,9 @@ static bool nd_pool_witness_restored(const struct nd_pool_witness *w)
 	struct nd_probe probe = { .nr_pages = 1, .va = &w->va,
 				  .want_read = 0,
 				  .want_write = ND_PROBE_NO_WRITE };
+	/* What hiding took away (the kernel maps its memory dirty). */
+	pteval_t back = w->prot == ND_NOT_PRESENT ? _PAGE_PRESENT :
+			_PAGE_RW | _PAGE_DIRTY;
 	pteval_t want, got;
 	unsigned int level;
 	pte_t *kpte;
@@ -86,14 +102,13 @@ static bool nd_pool_witness_restored(const struct nd_pool_witness *w)
 		pmd_t h = __pmd(pte_val(w->hidden));
 
 		want = pmd_val(pfn_pmd(pmd_pfn(h),
-				       __pgprot(pmd_flags(h) | _PAGE_PRESENT)));
+				       __pgprot(pmd_flags(h) | back)));
 	} else {
 		want = pte_val(pfn_pte(pte_pfn(w->hidden),
-				       __pgprot(pte_flags(w->hidden) |
-						_PAGE_PRESENT)));
+				       __pgprot(pte_flags(w->hidden) | back)));
 	}
 	got = pte_val(*kpte);
-	if ((got & ~_PAGE_GLOBAL) == want && pte_write(*kpte))
+	if ((got & ~_PAGE_GLOBAL) == (want & ~_PAGE_GLOBAL) && pte_write(*kpte))
 		return true;
 	pr_err("    # pool page %px given back as %llx at level %u, want %llx\n",
 	       (void *)w->va, (u64)got, level, (u64)want);
@@ -162,7 +177,8 @@ int nd_test_pool_steady(void)
 	memset(p, 0x5a, size);
 	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "new block"),
 			  "pool pages reachable through __va");
-	failed |= nd_test(nd_pool_witness_take(&w, p), "no hidden entry");
+	failed |= nd_test(nd_pool_witness_take(&w, p, ND_NOT_PRESENT),
+			  "no hidden entry");
 
 	pages = nd_pool_pages_of(p, ND_POOL_TEST_PAGES);
 	nd_counts_read(&c0);
@@ -288,6 +304,201 @@ int nd_test_pool_fallback(void)
 
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/*
+ * Every page of @p reads through __va on every CPU, with what the alias
+ * holds, and faults on a write there; the alias itself is writable.
+ */
+static bool nd_pool_read_only(u8 *p, unsigned int nr_pages, const char *what)
+{
+	struct nd_probe probe = { .nr_pages = nr_pages, .want_read = 0,
+				  .want_write = -EFAULT, .alias = p };
+	unsigned long *va = nd_probe_area_vas(p, nr_pages);
+	bool ok;
+
+	if (!va)
+		return false;
+	probe.va = va;
+	ok = nd_probe_all_cpus(&probe, what);
+	kvfree(va);
+	return ok;
+}
+
+/*
+ * The read-only pool: a new block costs one flush and no 2M split (its
+ * 2M leaf itself is made read-only), reuse and the steady state cost no
+ * split and no flush but those that let freed pages be reused, the two
+ * kinds never share a block, and a drained block is writable again.
+ */
+int nd_test_pool_read_only(void)
+{
+	const size_t size = ND_POOL_TEST_PAGES * PAGE_SIZE;
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i, j;
+	struct nd_pool_witness w = { };
+	unsigned long blocks, free_pages, freed;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	u8 *p, *np = NULL;
+
+	nd_pool_drain();
+	nd_counts_read(&c0);
+	p = nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
+	nd_counts_read(&c1);
+	if (nd_test(p, "first read-only pool allocation failed")) {
+		failed = true;
+		goto out;
+	}
+	failed |= nd_test(c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
+			  c1.pool_misses - c0.pool_misses == 1 &&
+			  c1.flushes - c0.flushes == 1 &&
+			  c1.splits_2m == c0.splits_2m &&
+			  nd_pool_blocks(ND_READ_ONLY) == 1,
+			  "new block: %ld taken, %ld flushes, %ld 2M splits, %lu read-only blocks",
+			  c1.pool_blocks_taken - c0.pool_blocks_taken,
+			  c1.flushes - c0.flushes, c1.splits_2m - c0.splits_2m,
+			  nd_pool_blocks(ND_READ_ONLY));
+	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
+	memset(p, 0x3c, size);
+	failed |= nd_test(nd_pool_read_only(p, ND_POOL_TEST_PAGES, "new block"),
+			  "read-only pool pages writable or unreadable through __va");
+	failed |= nd_test(nd_pool_witness_take(&w, p, ND_READ_ONLY),
+			  "no read-only entry");
+	pr_info("    # read-only block mapped by a %s entry\n",
+		w.level == PG_LEVEL_2M ? "2M" : "4K");
+
+	/* A not-present allocation gets a block of its own kind. */
+	nd_counts_read(&c0);
+	np = nd_vmalloc(16 * PAGE_SIZE);
+	nd_counts_read(&c1);
+	failed |= nd_test(np && c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
+			  nd_pool_hidden(np, 16, "beside a read-only block"),
+			  "not-present allocation: %p, %ld blocks taken", np,
+			  c1.pool_blocks_taken - c0.pool_blocks_taken);
+	nd_vfree(np);
+	np = NULL;
+
+	nd_counts_read(&c0);
+	nd_vfree(p);
+	p = nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
+	nd_counts_read(&c1);
+	if (nd_test(p, "read-only pool reuse failed")) {
+		failed = true;
+		goto out;
+	}
+	failed |= nd_test(c1.flushes == c0.flushes &&
+			  c1.pool_hits - c0.pool_hits == 1 &&
+			  c1.pool_blocks_taken == c0.pool_blocks_taken,
+			  "reuse: %ld flushes, %ld hits, %ld blocks taken",
+			  c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
+			  c1.pool_blocks_taken - c0.pool_blocks_taken);
+	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not wiped");
+	failed |= nd_test(nd_pool_read_only(p, ND_POOL_TEST_PAGES, "reused"),
+			  "reused pages writable or unreadable through __va");
+	nd_vfree(p);
+	p = NULL;
+
+	for (j = 0; j < 2; j++) {
+		/* The first round may grow the pool to its working set. */
+		nd_counts_read(&c0);
+		for (i = 0, freed = 0; i < ND_POOL_STEADY_LOOPS; i++) {
+			p = nd_vmalloc_prot(size >> (i & 3), GFP_KERNEL,
+					    ND_READ_ONLY);
+			failed |= nd_test(p, "steady allocation %u failed", i);
+			nd_vfree(p);
+			freed += ND_POOL_TEST_PAGES >> (i & 3);
+		}
+		nd_counts_read(&c1);
+	}
+	p = NULL;
+	failed |= nd_test(c1.flushes - c0.flushes ==
+			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
+			  c1.flushes - c0.flushes <= freed / ND_BLOCK_PAGES &&
+			  nd_counts_splits(&c1) == nd_counts_splits(&c0) &&
+			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
+			  "steady: %ld flushes (%ld for reuse) for %lu pages freed, %ld splits, %ld hits",
+			  c1.flushes - c0.flushes,
+			  c1.pool_stale_flushes - c0.pool_stale_flushes, freed,
+			  nd_counts_splits(&c1) - nd_counts_splits(&c0),
+			  c1.pool_hits - c0.pool_hits);
+
+	nd_pool_drain();
+	nd_pool_stats(&blocks, &free_pages);
+	failed |= nd_test(!blocks && !free_pages, "drain left %lu blocks",
+			  blocks);
+	failed |= nd_test(!w.va || nd_pool_witness_restored(&w),
+			  "read-only block not restored");
+out:
+	nd_vfree(p);
+	nd_vfree(np);
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/*
+ * A read-only block on a 2M leaf is that leaf, made read-only whole: no
+ * split, the sweep sees one more read-only 2M leaf per such block, and
+ * none once the blocks are given back.  Whole-block allocations take a
+ * block each, until the cap.
+ */
+int nd_test_pool_read_only_2m(void)
+{
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), level, i;
+	void *p[ND_POOL_TEST_MB * SZ_1M / PMD_SIZE] = { };
+	struct nd_sweep before, during;
+	unsigned long on_2m = 0, va;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	pte_t *kpte;
+
+	nd_pool_drain();
+	nd_probe_sweep(&before);
+	nd_counts_read(&c0);
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = nd_vmalloc_prot(ND_BLOCK_PAGES * PAGE_SIZE, GFP_KERNEL,
+				       ND_READ_ONLY);
+		if (!p[i])
+			break;
+		va = (unsigned long)page_address(vmalloc_to_page(p[i]));
+		kpte = lookup_address(va, &level);
+		if (level != PG_LEVEL_2M)
+			continue;
+		on_2m++;
+		failed |= nd_test(pte_present(*kpte) &&
+				  (pte_flags(*kpte) & _PAGE_PSE) &&
+				  !(pte_flags(*kpte) & (_PAGE_RW | _PAGE_DIRTY)),
+				  "block %u: 2M leaf %llx is not present read-only",
+				  i, (u64)pte_val(*kpte));
+		failed |= nd_test(nd_pool_read_only(p[i], ND_BLOCK_PAGES,
+						    "block on a 2M leaf"),
+				  "block %u writable or unreadable through __va", i);
+	}
+	nd_counts_read(&c1);
+	nd_probe_sweep(&during);
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		nd_vfree(p[i]);
+	if (!on_2m) {
+		nd_skip_reason = "no read-only block sat on a 2M leaf";
+		goto out;
+	}
+	failed |= nd_test(c1.splits_2m == c0.splits_2m,
+			  "%ld 2M splits", c1.splits_2m - c0.splits_2m);
+	failed |= nd_test(during.read_only[PG_LEVEL_2M] >=
+			  before.read_only[PG_LEVEL_2M] + on_2m,
+			  "sweep saw %lu read-only 2M leaves with %lu blocks on 2M leaves, %lu before",
+			  during.read_only[PG_LEVEL_2M], on_2m,
+			  before.read_only[PG_LEVEL_2M]);
+	pr_info("    # %lu of %u read-only blocks on 2M leaves\n", on_2m, i);
+	nd_pool_drain();
+	failed |= nd_test(nd_probe_sweep_same(&before, "after the drain"),
+			  "read-only entries left after the drain");
+out:
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	if (!on_2m)
+		return ND_SKIP;
 	return failed ? ND_FAIL : ND_PASS;
 }
 

@@ -113,6 +113,7 @@ static int nd_check_area(unsigned long size, enum nd_prot prot)
 {
 	unsigned int i, nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct nd_probe probe = { .nr_pages = nr_pages };
+	struct page **pages = NULL;
 	unsigned long *va = NULL;
 	struct nd_counts c0, c1;
 	bool failed = false;
@@ -120,7 +121,7 @@ static int nd_check_area(unsigned long size, enum nd_prot prot)
 	int nflush;
 	u8 *p;
 
-	p = nd_map_pages(size, GFP_KERNEL);
+	p = nd_map_pages(size, GFP_KERNEL, &pages);
 	va = p ? nd_probe_area_vas(p, nr_pages) : NULL;
 	want = kvmalloc_array(nr_pages, sizeof(*want), GFP_KERNEL);
 	if (nd_test(p && va && want, "no memory for %lu bytes", size)) {
@@ -141,7 +142,7 @@ static int nd_check_area(unsigned long size, enum nd_prot prot)
 			  "direct map unusable before hiding");
 
 	nd_counts_read(&c0);
-	if (nd_test(nd_adopt(p, size, prot) == p, "nd_adopt(%lu) failed", size)) {
+	if (nd_test(nd_adopt(p, pages, size, prot) == p, "nd_adopt(%lu) failed", size)) {
 		vfree(p);
 		failed = true;
 		goto out;
@@ -411,7 +412,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	 */
 	nd_counts_read(&c0);
 	nd_fail_arm(ND_FAIL_SPLIT, level == PG_LEVEL_1G ? 2 : 1);
-	area = nd_area_hide(vm, nr, prot);
+	area = nd_area_hide(vm, NULL, nr, prot);
 	nd_fail_arm(ND_FAIL_SPLIT, 0);
 	if (nd_test(PTR_ERR(area) == -ENOMEM, "failed split gave %ld",
 		    PTR_ERR(area))) {
@@ -429,7 +430,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 			  "failed call: %ld flushes, %ld splits",
 			  c1.flushes - c0.flushes,
 			  nd_counts_splits(&c1) - nd_counts_splits(&c0));
-	area = nd_area_hide(vm, nr, prot);
+	area = nd_area_hide(vm, NULL, nr, prot);
 	nd_counts_read(&c2);
 	if (nd_test(!IS_ERR(area), "nd_area_hide: %ld", PTR_ERR(area))) {
 		area = NULL;
@@ -781,6 +782,8 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "atomic_free", nd_test_atomic_free },
 	{ "pool_steady", nd_test_pool_steady },
 	{ "pool_fallback", nd_test_pool_fallback },
+	{ "pool_read_only", nd_test_pool_read_only },
+	{ "pool_read_only_2m", nd_test_pool_read_only_2m },
 	{ "pool_atomic_free", nd_test_pool_atomic_free },
 	{ "pool_numa", nd_test_pool_numa },
 	{ "restore_after_cpa", nd_test_restore_after_cpa },
