@@ -15,17 +15,18 @@
  *
  * nd_kfree() may run in any context but NMI: it takes only a class's raw
  * spinlock (a bitmap update and a wipe of at most PAGE_SIZE / 2 bytes) and
- * finds the slab through an xarray under RCU.
+ * finds the slab through a hash table under RCU: one bucket, where an
+ * xarray indexed by vmalloc page numbers walked nine levels on every free.
  */
 
 #include <linux/bitmap.h>
+#include <linux/hashtable.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
-#include <linux/xarray.h>
 
 #include "nd_internal.h"
 
@@ -37,6 +38,7 @@
 /* One hidden page of objects of one size. */
 struct nd_slab {
 	struct list_head node;		/* in the class's partial list */
+	struct hlist_node hnode;	/* in nd_slab_hash */
 	struct rcu_head rcu;
 	struct nd_kclass *cls;
 	u8 *page;			/* from nd_vmalloc_internal() */
@@ -55,11 +57,27 @@ struct nd_kclass {
 };
 
 static struct nd_kclass nd_kclasses[ND_KCLASSES];
-/* Slab of every page, by vmalloc address >> PAGE_SHIFT; read under RCU. */
-static DEFINE_XARRAY(nd_slab_index);
+/*
+ * Every slab, by its page's vmalloc address; read under RCU, changed under
+ * nd_slab_hash_lock (in process context only: growing and releasing).
+ */
+static DEFINE_HASHTABLE(nd_slab_hash, 7);
+static DEFINE_SPINLOCK(nd_slab_hash_lock);
 
 static void nd_kmalloc_release_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(nd_kmalloc_release_work, nd_kmalloc_release_fn);
+
+/* The slab whose page holds @ptr, or NULL.  Under RCU. */
+static struct nd_slab *nd_slab_find(const void *ptr)
+{
+	unsigned long key = (unsigned long)ptr >> PAGE_SHIFT;
+	struct nd_slab *slab;
+
+	hash_for_each_possible_rcu(nd_slab_hash, slab, hnode, key)
+		if ((unsigned long)slab->page >> PAGE_SHIFT == key)
+			return slab;
+	return NULL;
+}
 
 static struct nd_kclass *nd_kclass_of(size_t size)
 {
@@ -102,24 +120,20 @@ static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 		return -ENOMEM;
 	slab->cls = cls;
 	slab->page = nd_vmalloc_internal(PAGE_SIZE, gfp | __GFP_ZERO);
-	if (!slab->page)
-		goto free;
-	if (xa_err(xa_store(&nd_slab_index,
-			    (unsigned long)slab->page >> PAGE_SHIFT, slab,
-			    GFP_KERNEL)))
-		goto unmap;
+	if (!slab->page) {
+		kfree(slab);
+		return -ENOMEM;
+	}
+	spin_lock(&nd_slab_hash_lock);
+	hash_add_rcu(nd_slab_hash, &slab->hnode,
+		     (unsigned long)slab->page >> PAGE_SHIFT);
+	spin_unlock(&nd_slab_hash_lock);
 	atomic_long_inc(&cls->slabs);
 
 	raw_spin_lock_irqsave(&cls->lock, flags);
 	list_add(&slab->node, &cls->partial);
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	return 0;
-
-unmap:
-	nd_vfree_internal(slab->page);
-free:
-	kfree(slab);
-	return -ENOMEM;
 }
 
 /**
@@ -177,7 +191,7 @@ void nd_kfree_caller(const void *ptr, void *caller)
 	if (!ptr)
 		return;
 	rcu_read_lock();
-	slab = xa_load(&nd_slab_index, (unsigned long)ptr >> PAGE_SHIFT);
+	slab = nd_slab_find(ptr);
 	if (!slab) {
 		why = "not from nd_kmalloc";
 		goto bad;
@@ -198,8 +212,8 @@ void nd_kfree_caller(const void *ptr, void *caller)
 	cls->objects--;
 	if (slab->nr_used-- == cls->per_slab)
 		list_add(&slab->node, &cls->partial);
-	/* A no-op while pending: a free in a loop costs no timer update. */
-	if (!slab->nr_used)
+	/* Read first: a free in a loop costs no atomic, no timer update. */
+	if (!slab->nr_used && !delayed_work_pending(&nd_kmalloc_release_work))
 		schedule_delayed_work(&nd_kmalloc_release_work, HZ);
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	rcu_read_unlock();
@@ -231,7 +245,9 @@ static void nd_kmalloc_release(void)
 		raw_spin_unlock_irqrestore(&cls->lock, flags);
 	}
 	list_for_each_entry_safe(slab, next, &empty, node) {
-		xa_erase(&nd_slab_index, (unsigned long)slab->page >> PAGE_SHIFT);
+		spin_lock(&nd_slab_hash_lock);
+		hash_del_rcu(&slab->hnode);
+		spin_unlock(&nd_slab_hash_lock);
 		atomic_long_dec(&slab->cls->slabs);
 		nd_vfree_internal(slab->page);
 		/* nd_kfree() may still look at it under RCU. */
@@ -286,13 +302,27 @@ void nd_kmalloc_stats(size_t size, unsigned long *objects,
 unsigned long nd_kmalloc_meta_bytes(size_t size)
 {
 	struct nd_kclass *cls = nd_kclass_of(size);
-	unsigned long index, bytes = 0;
+	unsigned long bytes = 0;
 	struct nd_slab *slab;
+	unsigned int bkt;
 
-	xa_for_each(&nd_slab_index, index, slab)
+	spin_lock(&nd_slab_hash_lock);
+	hash_for_each(nd_slab_hash, bkt, slab, hnode)
 		if (slab->cls == cls)
 			bytes += ksize(slab) + nd_area_meta_bytes(slab->page);
+	spin_unlock(&nd_slab_hash_lock);
 	return bytes;
+}
+
+/**
+ * nd_kmalloc_index_bytes() - what the table that finds the slabs takes
+ *
+ * Return: its size, shared by all classes and the same for any number of
+ * objects.
+ */
+unsigned long nd_kmalloc_index_bytes(void)
+{
+	return sizeof(nd_slab_hash);
 }
 
 /**
@@ -337,20 +367,20 @@ void __init nd_kmalloc_init(void)
  */
 void nd_kmalloc_exit(void)
 {
+	unsigned long objects, pages;
 	struct nd_kclass *cls;
 	struct nd_slab *slab;
-
-	unsigned long objects, pages, index;
+	unsigned int bkt;
 
 	cancel_delayed_work_sync(&nd_kmalloc_release_work);
 	nd_kmalloc_stats(0, &objects, &pages);
 	if (objects)
 		pr_warn("unloading with %lu small objects live: wiped and freed\n",
 			objects);
-	/* Full slabs are on no list: find every slab through the index. */
+	/* Full slabs are on no list: find every slab through the hash. */
 	for (cls = nd_kclasses; cls < nd_kclasses + ND_KCLASSES; cls++)
 		cls->objects = 0;
-	xa_for_each(&nd_slab_index, index, slab) {
+	hash_for_each(nd_slab_hash, bkt, slab, hnode) {
 		slab->nr_used = 0;
 		if (list_empty(&slab->node))
 			list_add(&slab->node, &slab->cls->partial);

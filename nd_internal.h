@@ -124,6 +124,7 @@ void nd_kmalloc_stats(size_t size, unsigned long *objects,
 		      unsigned long *pages);
 ssize_t nd_kmalloc_show_classes(char *buf);
 unsigned long nd_kmalloc_meta_bytes(size_t size);
+unsigned long nd_kmalloc_index_bytes(void);
 
 /* pool.c */
 /* On by default: it beats vmalloc+vfree itself (bench/results.md). */
