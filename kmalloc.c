@@ -51,6 +51,7 @@ struct nd_kclass {
 	raw_spinlock_t lock;		/* @partial, and each slab's @used */
 	struct list_head partial;	/* slabs with a free object */
 	unsigned int size;
+	unsigned int shift;		/* log2(@size): no division per free */
 	unsigned int per_slab;
 	unsigned long objects;		/* live objects, under @lock */
 	atomic_long_t slabs;		/* pages held */
@@ -198,12 +199,12 @@ void nd_kfree_caller(const void *ptr, void *caller)
 	}
 	cls = slab->cls;
 	off = offset_in_page(ptr);
-	if (off % cls->size) {
+	if (off & (cls->size - 1)) {
 		why = "inside an object";
 		goto bad;
 	}
 	raw_spin_lock_irqsave(&cls->lock, flags);
-	if (slab->dead || !__test_and_clear_bit(off / cls->size, slab->used)) {
+	if (slab->dead || !__test_and_clear_bit(off >> cls->shift, slab->used)) {
 		raw_spin_unlock_irqrestore(&cls->lock, flags);
 		why = "already freed";
 		goto bad;
@@ -355,7 +356,8 @@ void __init nd_kmalloc_init(void)
 	for (i = 0; i < ND_KCLASSES; i++) {
 		raw_spin_lock_init(&nd_kclasses[i].lock);
 		INIT_LIST_HEAD(&nd_kclasses[i].partial);
-		nd_kclasses[i].size = ND_KMALLOC_MIN << i;
+		nd_kclasses[i].shift = ND_KMALLOC_MIN_SHIFT + i;
+		nd_kclasses[i].size = BIT(nd_kclasses[i].shift);
 		nd_kclasses[i].per_slab = PAGE_SIZE / nd_kclasses[i].size;
 	}
 }
