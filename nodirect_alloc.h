@@ -25,11 +25,15 @@ enum nd_prot {
  * address.  Never hand it to anything that goes through its struct page:
  * scatterlists, bio, skb, swiotlb, kmap_local_page() or page_address() would
  * all use the direct map, and fault.  Never call set_memory_*() or
- * set_pages_*() on it either: the kernel's CPA changes 4K entries under a
- * lock of its own that this module cannot take, and one of the two writes
- * would be lost.  A reference taken with get_page() does not keep a page
- * past nd_vfree(): the page goes back to the pool, or to the page
- * allocator once the reference is dropped.
+ * set_pages_*() on it either, on the returned address or on a page's
+ * direct-map address: the kernel applies such a call to the direct-map
+ * alias too (set_memory_rw() would make a hidden page writable there, for
+ * this owner and the pool's next one), and it changes 4K entries under a
+ * lock of its own that this module cannot take.  For a read-only mapping
+ * use nd_vseal().  Nor free it with vfree(), kvfree() or vrealloc(), nor
+ * give it to set_vm_flush_reset_perms().  A reference taken with
+ * get_page() does not keep a page past nd_vfree(): the page goes back to
+ * the pool, or to the page allocator once the reference is dropped.
  */
 
 /**

@@ -85,6 +85,8 @@ int __init nd_pageattr_init(void)
  * hiding cost (bench/results.md).  Only a split or a collapse can move a
  * 4K entry to another table, and both happen under pgd_lock: what is
  * found here is valid until the lock is dropped, and forgotten then.
+ * (Memory hot-remove frees tables under init_mm's page_table_lock, but
+ * only of memory being offlined, which our allocated pages prevent.)
  */
 #define ND_WALK_SLOTS	16
 
@@ -194,7 +196,8 @@ static int nd_split_leaf(unsigned long va, bool restore)
  * Built with pfn_pte() so a not-present entry gets the L1TF inversion of its
  * frame.  _PAGE_GLOBAL goes with PRESENT, because on a not-present entry the
  * same bit means PROTNONE.  Read-only drops Dirty too: !RW with Dirty is a
- * shadow-stack entry.
+ * shadow-stack entry, which pte_write() calls writable on CPUs with shadow
+ * stacks (6.6+), so a write fault there would look spurious and repeat.
  *
  * Return: the entry to write.
  */
@@ -504,14 +507,17 @@ int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 {
 	struct nd_walk w = { };
 	unsigned int i, level;
+	bool flush = false;
 	pte_t *kpte;
 	int ret = 0;
 
 	spin_lock(nd_pgd_lock);
 	kpte = lookup_address(va, &level);
-	/* A read-only leaf may have been rewritten: only ours comes back. */
+	/* Still one 2M leaf of the block's own frames: it comes back whole. */
 	if (nr == 1 && kpte && level == PG_LEVEL_2M &&
-	    pte_same(*kpte, nd_pageattr_hidden_pmd(orig[0], prot))) {
+	    pmd_pfn(*(pmd_t *)kpte) == pmd_pfn(__pmd(pte_val(orig[0])))) {
+		/* Rewritten beyond what hiding did: stale attributes, flush. */
+		flush = !pte_same(*kpte, nd_pageattr_hidden_pmd(orig[0], prot));
 		set_pte_atomic(kpte, orig[0]);
 		goto out;
 	}
@@ -520,6 +526,8 @@ int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 				     nd_block_orig_pte(orig, nr, i));
 out:
 	spin_unlock(nd_pgd_lock);
+	if (flush)
+		nd_tlb_flush_all();
 	if (ret)
 		pr_err("cannot put the block at %p back into the direct map: kept, never freed\n",
 		       (void *)va);

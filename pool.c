@@ -89,7 +89,18 @@ static struct shrinker *nd_pool_shrinker;
 
 static struct nd_pool *nd_pool_of(int nid, enum nd_prot prot)
 {
+	BUILD_BUG_ON(ND_READ_ONLY + 1 != ND_POOL_KINDS);
 	return &nd_pools[nid * ND_POOL_KINDS + prot];
+}
+
+static unsigned long nd_pool_shrink(unsigned long max,
+				    const struct nd_pool *keep);
+
+/* Whether @more blocks would take the pools past pool_max_mb. */
+static bool nd_pool_over_cap(unsigned int more)
+{
+	return atomic_long_read(&nd_pool_blocks_total) + more >
+	       READ_ONCE(pool_max_mb) / ND_BLOCK_MB;
 }
 
 static unsigned long nd_block_va(const struct nd_block *b)
@@ -343,9 +354,15 @@ int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot)
 	}
 
 	want_blocks = DIV_ROUND_UP(nr - got, ND_BLOCK_PAGES);
+	/*
+	 * At the cap, fully free blocks of the other pools make room: idle
+	 * read-only blocks must not push not-present calls (nd_kmalloc()'s
+	 * pages among them) onto the per-page path, nor the other way round.
+	 */
+	if (nd_pool_over_cap(want_blocks))
+		nd_pool_shrink(want_blocks * ND_BLOCK_PAGES, pool);
 	/* Past the cap: not one block is taken (and zeroed, and hidden). */
-	if (atomic_long_read(&nd_pool_blocks_total) + want_blocks >
-	    READ_ONCE(pool_max_mb) / ND_BLOCK_MB)
+	if (nd_pool_over_cap(want_blocks))
 		want_blocks = 0;
 	for (i = 0; i < want_blocks; i++) {
 		b = nd_block_new(nid, prot);
@@ -411,8 +428,12 @@ static bool nd_pool_flush_frees_block(struct nd_pool *pool)
 	return ret;
 }
 
-/* Release up to @max fully free blocks of every pool; returns pages freed. */
-static unsigned long nd_pool_shrink(unsigned long max)
+/*
+ * Release up to @max fully free blocks of every pool but @keep (NULL for
+ * none); returns pages freed.
+ */
+static unsigned long nd_pool_shrink(unsigned long max,
+				    const struct nd_pool *keep)
 {
 	unsigned long freed = 0;
 	struct nd_block *b, *next;
@@ -420,8 +441,10 @@ static unsigned long nd_pool_shrink(unsigned long max)
 	LIST_HEAD(victims);
 	unsigned int i;
 
-	for (i = 0; i < nd_nr_pools; i++) {
+	for (i = 0; i < nd_nr_pools && freed < max; i++) {
 		pool = &nd_pools[i];
+		if (pool == keep)
+			continue;
 		/* Stale pages keep their block busy: flush if that frees one. */
 		if (nd_pool_flush_frees_block(pool))
 			nd_pool_clean(pool);
@@ -451,7 +474,7 @@ static unsigned long nd_pool_shrink(unsigned long max)
  */
 unsigned long nd_pool_drain(void)
 {
-	return nd_pool_shrink(ULONG_MAX);
+	return nd_pool_shrink(ULONG_MAX, NULL);
 }
 
 /**
@@ -546,7 +569,7 @@ static unsigned long nd_pool_count(struct shrinker *s,
 static unsigned long nd_pool_scan(struct shrinker *s,
 				  struct shrink_control *sc)
 {
-	unsigned long freed = nd_pool_shrink(sc->nr_to_scan);
+	unsigned long freed = nd_pool_shrink(sc->nr_to_scan, NULL);
 
 	return freed ?: SHRINK_STOP;
 }

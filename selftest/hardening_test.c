@@ -51,6 +51,56 @@ static bool nd_hard_cpa_churn(struct page *page)
 }
 
 /*
+ * A pool block of @prot on a 2M leaf, split by the kernel's CPA while
+ * hidden, then freed and drained: every page must read again.  Whole
+ * blocks are taken until one sits on a 2M leaf (earlier cases may have
+ * split the ranges the first ones come from).  Returns the block picked,
+ * or -1 (with nd_skip_reason set) if none sat on a 2M leaf.
+ */
+static int nd_hard_pool_cpa(enum nd_prot prot, bool *failed)
+{
+	void *blocks[ND_HARD_BLOCKS] = { };
+	unsigned int level, i;
+	unsigned long va = 0;
+	int pick;
+	u8 *p;
+
+	nd_pool_drain();
+	for (i = 0, pick = -1; i < ND_HARD_BLOCKS && pick < 0; i++) {
+		blocks[i] = nd_vmalloc_prot(ND_BLOCK_PAGES * PAGE_SIZE,
+					    GFP_KERNEL, prot);
+		if (!blocks[i])
+			break;
+		va = (unsigned long)page_address(vmalloc_to_page(blocks[i]));
+		lookup_address(va, &level);
+		if (level == PG_LEVEL_2M)
+			pick = i;
+	}
+	if (pick >= 0) {
+		p = blocks[pick];
+		va = (unsigned long)page_address(vmalloc_to_page(p));
+		*failed |= nd_test(nd_hard_cpa_churn(vmalloc_to_page(p + 5 * PAGE_SIZE)),
+				   "set_pages_array_uc/wb on a pool page (prot %d) failed",
+				   prot);
+		lookup_address(va, &level);
+		*failed |= nd_test(level == PG_LEVEL_4K,
+				   "the kernel's CPA left the hidden 2M leaf whole (prot %d, level %u)",
+				   prot, level);
+	} else {
+		nd_skip_reason = "no pool block sat on a 2M leaf";
+	}
+	for (i = 0; i < ND_HARD_BLOCKS; i++)
+		nd_vfree(blocks[i]);
+	nd_pool_drain();
+	if (pick >= 0)
+		*failed |= nd_test(nd_hard_readable(va, ND_BLOCK_PAGES,
+						    "pool after CPA"),
+				   "pool block (prot %d) not back in the direct map",
+				   prot);
+	return pick;
+}
+
+/*
  * The kernel's CPA changes entries under a live allocation and under a
  * pool block (which splits the block's hidden 2M leaf into 512 hidden 4K
  * entries).  nd_vfree() and a drain must still put every page back, never
@@ -58,9 +108,8 @@ static bool nd_hard_cpa_churn(struct page *page)
  */
 int nd_test_restore_after_cpa(void)
 {
-	void *blocks[ND_HARD_BLOCKS] = { };
-	unsigned int old_max, level, i;
 	struct nd_counts c0, c1;
+	unsigned int old_max;
 	int pick;
 	struct nd_sweep sweep;
 	unsigned long va;
@@ -82,41 +131,11 @@ int nd_test_restore_after_cpa(void)
 	failed |= nd_test(nd_hard_readable(va, 1, "per-page after CPA"),
 			  "page not back in the direct map");
 
-	/*
-	 * A pool block on a 2M leaf, split by the kernel while hidden.  Whole
-	 * blocks are taken until one sits on a 2M leaf (earlier cases may
-	 * have split the ranges the first ones come from).
-	 */
+	/* A block of each pool, split by the kernel while hidden. */
 	old_max = nd_pool_set_max(ND_HARD_POOL_MB);
-	nd_pool_drain();
-	for (i = 0, pick = -1; i < ND_HARD_BLOCKS && pick < 0; i++) {
-		blocks[i] = nd_vmalloc(ND_BLOCK_PAGES * PAGE_SIZE);
-		if (!blocks[i])
-			break;
-		va = (unsigned long)page_address(vmalloc_to_page(blocks[i]));
-		lookup_address(va, &level);
-		if (level == PG_LEVEL_2M)
-			pick = i;
-	}
-	if (pick >= 0) {
-		p = blocks[pick];
-		va = (unsigned long)page_address(vmalloc_to_page(p));
-		failed |= nd_test(nd_hard_cpa_churn(vmalloc_to_page(p + 5 * PAGE_SIZE)),
-				  "set_pages_array_uc/wb on a pool page failed");
-		lookup_address(va, &level);
-		failed |= nd_test(level == PG_LEVEL_4K,
-				  "the kernel's CPA left the hidden 2M leaf whole (level %u)",
-				  level);
-	} else {
-		nd_skip_reason = "no pool block sat on a 2M leaf";
-	}
-	for (i = 0; i < ND_HARD_BLOCKS; i++)
-		nd_vfree(blocks[i]);
-	nd_pool_drain();
-	if (pick >= 0)
-		failed |= nd_test(nd_hard_readable(va, ND_BLOCK_PAGES,
-						   "pool after CPA"),
-				  "pool block not back in the direct map");
+	pick = nd_hard_pool_cpa(ND_NOT_PRESENT, &failed);
+	if (nd_hard_pool_cpa(ND_READ_ONLY, &failed) < 0 || pick < 0)
+		pick = -1;
 	nd_pool_set_max(old_max);
 	nd_counts_read(&c1);
 	failed |= nd_test(c1.leaked_pages == c0.leaked_pages,

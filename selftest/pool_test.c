@@ -502,6 +502,55 @@ out:
 	return failed ? ND_FAIL : ND_PASS;
 }
 
+/*
+ * The two kinds share pool_max_mb: at the cap, fully free blocks of the
+ * other kind are given back to make room, so a burst of read-only memory,
+ * freed, does not push not-present calls onto the per-page path.
+ */
+int nd_test_pool_cap_shared(void)
+{
+	unsigned int old_max = nd_pool_set_max(2 * (PMD_SIZE >> 20)), i;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	void *ro[2] = { };
+	u8 *p = NULL;
+
+	nd_pool_drain();
+	for (i = 0; i < ARRAY_SIZE(ro); i++) {
+		ro[i] = nd_vmalloc_prot(ND_BLOCK_PAGES * PAGE_SIZE, GFP_KERNEL,
+					ND_READ_ONLY);
+		failed |= nd_test(ro[i], "read-only block %u failed", i);
+	}
+	for (i = 0; i < ARRAY_SIZE(ro); i++)
+		nd_vfree(ro[i]);
+	if (nd_test(!failed && nd_pool_blocks(ND_READ_ONLY) == 2,
+		    "%lu read-only blocks held, want 2",
+		    nd_pool_blocks(ND_READ_ONLY))) {
+		failed = true;
+		goto out;
+	}
+
+	nd_counts_read(&c0);
+	p = nd_vmalloc(16 * PAGE_SIZE);
+	nd_counts_read(&c1);
+	failed |= nd_test(p && c1.pool_misses - c0.pool_misses == 1 &&
+			  c1.pool_fallbacks == c0.pool_fallbacks &&
+			  c1.pool_blocks_returned - c0.pool_blocks_returned == 1 &&
+			  nd_pool_blocks(ND_READ_ONLY) == 1,
+			  "not-present call at the cap: %p, %ld misses, %ld fallbacks, %ld blocks returned, %lu read-only blocks left",
+			  p, c1.pool_misses - c0.pool_misses,
+			  c1.pool_fallbacks - c0.pool_fallbacks,
+			  c1.pool_blocks_returned - c0.pool_blocks_returned,
+			  nd_pool_blocks(ND_READ_ONLY));
+	failed |= nd_test(p && nd_pool_hidden(p, 16, "at the cap"),
+			  "pages reachable through __va");
+out:
+	nd_vfree(p);
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
 struct nd_pool_irq_free {
 	struct irq_work work;
 	void *p;

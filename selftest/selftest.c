@@ -784,6 +784,7 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "pool_fallback", nd_test_pool_fallback },
 	{ "pool_read_only", nd_test_pool_read_only },
 	{ "pool_read_only_2m", nd_test_pool_read_only_2m },
+	{ "pool_cap_shared", nd_test_pool_cap_shared },
 	{ "pool_atomic_free", nd_test_pool_atomic_free },
 	{ "pool_numa", nd_test_pool_numa },
 	{ "restore_after_cpa", nd_test_restore_after_cpa },

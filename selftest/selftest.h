@@ -44,6 +44,7 @@ int nd_test_pool_steady(void);
 int nd_test_pool_fallback(void);
 int nd_test_pool_read_only(void);
 int nd_test_pool_read_only_2m(void);
+int nd_test_pool_cap_shared(void);
 int nd_test_pool_atomic_free(void);
 int nd_test_pool_numa(void);
 int nd_pool_fill_run(void);
