@@ -26,16 +26,22 @@
 #define ND_POOL_TEST_PAGES	256
 #define ND_POOL_STEADY_LOOPS	20
 
-/* Every page of @p faults through __va on every CPU; the alias works. */
-static bool nd_pool_hidden(u8 *p, unsigned int nr_pages, const char *what)
+/*
+ * Every page of @p is hidden as @prot says through __va on every CPU: a
+ * read faults (not present) or sees what the alias holds (read-only), a
+ * write faults; the alias itself works.
+ */
+static bool nd_pool_hidden(u8 *p, unsigned int nr_pages, enum nd_prot prot,
+			   const char *what)
 {
-	struct nd_probe probe = { .nr_pages = nr_pages, .want_read = -EFAULT,
-				  .want_write = -EFAULT, .alias = p };
+	struct nd_probe probe = { .nr_pages = nr_pages, .want_write = -EFAULT,
+				  .alias = p };
 	unsigned long *va = nd_probe_area_vas(p, nr_pages);
 	bool ok;
 
 	if (!va)
 		return false;
+	probe.want_read = prot == ND_NOT_PRESENT ? -EFAULT : 0;
 	probe.va = va;
 	ok = nd_probe_all_cpus(&probe, what);
 	kvfree(va);
@@ -141,6 +147,86 @@ static struct page **nd_pool_pages_of(const u8 *p, unsigned int nr)
 	return pages;
 }
 
+/* The first allocation from an empty pool: one block, one flush, no split. */
+static bool nd_pool_new_block_ok(const struct nd_counts *c0,
+				 const struct nd_counts *c1)
+{
+	return !nd_test(c1->pool_blocks_taken - c0->pool_blocks_taken == 1 &&
+			c1->pool_misses - c0->pool_misses == 1 &&
+			c1->flushes - c0->flushes == 1 &&
+			c1->splits_2m == c0->splits_2m,
+			"new block: %ld taken, %ld flushes, %ld 2M splits",
+			c1->pool_blocks_taken - c0->pool_blocks_taken,
+			c1->flushes - c0->flushes, c1->splits_2m - c0->splits_2m);
+}
+
+/*
+ * Allocate @size bytes of @prot again right after a free: a pool hit, no
+ * flush, no new block, zeroed, hidden.  Returns the memory, or NULL.
+ */
+static u8 *nd_pool_reuse(size_t size, enum nd_prot prot, bool *failed)
+{
+	struct nd_counts c0, c1;
+	u8 *p;
+
+	nd_counts_read(&c0);
+	p = nd_vmalloc_prot(size, GFP_KERNEL, prot);
+	nd_counts_read(&c1);
+	if (nd_test(p, "pool reuse failed")) {
+		*failed = true;
+		return NULL;
+	}
+	*failed |= nd_test(c1.flushes == c0.flushes &&
+			   c1.pool_hits - c0.pool_hits == 1 &&
+			   c1.pool_blocks_taken == c0.pool_blocks_taken,
+			   "reuse: %ld flushes, %ld hits, %ld blocks taken",
+			   c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
+			   c1.pool_blocks_taken - c0.pool_blocks_taken);
+	*failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not zero");
+	*failed |= nd_test(nd_pool_hidden(p, size >> PAGE_SHIFT, prot,
+					  "reused"),
+			   "reused pages not hidden through __va");
+	return p;
+}
+
+/*
+ * Steady state: no split, and the only flushes are those that let freed
+ * pages be reused, at most one per 2 MiB freed.  The first of two rounds
+ * may grow the pool to its working set; the second is judged.
+ */
+static bool nd_pool_steady_ok(size_t size, enum nd_prot prot)
+{
+	unsigned long freed = 0;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	unsigned int i, j;
+	void *p;
+
+	for (j = 0; j < 2; j++) {
+		nd_counts_read(&c0);
+		for (i = 0, freed = 0; i < ND_POOL_STEADY_LOOPS; i++) {
+			p = nd_vmalloc_prot(size >> (i & 3), GFP_KERNEL, prot);
+			failed |= nd_test(p, "steady allocation %u failed", i);
+			nd_vfree(p);
+			freed += (size >> PAGE_SHIFT) >> (i & 3);
+		}
+		nd_counts_read(&c1);
+	}
+	failed |= nd_test(c1.flushes - c0.flushes ==
+			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
+			  c1.flushes - c0.flushes <= freed / ND_BLOCK_PAGES &&
+			  nd_counts_splits(&c1) == nd_counts_splits(&c0) &&
+			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
+			  "steady: %ld flushes (%ld for reuse) for %lu pages freed, %ld splits, %ld hits",
+			  c1.flushes - c0.flushes,
+			  c1.pool_stale_flushes - c0.pool_stale_flushes, freed,
+			  nd_counts_splits(&c1) - nd_counts_splits(&c0),
+			  c1.pool_hits - c0.pool_hits);
+	pr_info("    # steady: %ld flushes for %lu pages freed\n",
+		c1.flushes - c0.flushes, freed);
+	return !failed;
+}
+
 /*
  * New blocks, reuse, and wiping: the first allocation takes a block (one
  * flush, no 2M split), the next ones reuse it (no split, and a flush only
@@ -150,11 +236,11 @@ static struct page **nd_pool_pages_of(const u8 *p, unsigned int nr)
 int nd_test_pool_steady(void)
 {
 	const size_t size = ND_POOL_TEST_PAGES * PAGE_SIZE;
-	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i, j;
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB);
+	unsigned long blocks, free_pages, held;
 	struct nd_pool_witness w = { };
-	struct nd_counts c0, c1;
-	unsigned long blocks, free_pages, freed, held;
 	struct page **pages = NULL;
+	struct nd_counts c0, c1;
 	bool failed = false;
 	u8 *p;
 
@@ -166,73 +252,24 @@ int nd_test_pool_steady(void)
 		failed = true;
 		goto out;
 	}
-	failed |= nd_test(c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
-			  c1.pool_misses - c0.pool_misses == 1 &&
-			  c1.flushes - c0.flushes == 1 &&
-			  c1.splits_2m == c0.splits_2m,
-			  "new block: %ld taken, %ld flushes, %ld 2M splits",
-			  c1.pool_blocks_taken - c0.pool_blocks_taken,
-			  c1.flushes - c0.flushes, c1.splits_2m - c0.splits_2m);
+	failed |= !nd_pool_new_block_ok(&c0, &c1);
 	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
 	memset(p, 0x5a, size);
-	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "new block"),
+	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, ND_NOT_PRESENT,
+					 "new block"),
 			  "pool pages reachable through __va");
 	failed |= nd_test(nd_pool_witness_take(&w, p, ND_NOT_PRESENT),
 			  "no hidden entry");
 
 	pages = nd_pool_pages_of(p, ND_POOL_TEST_PAGES);
-	nd_counts_read(&c0);
 	nd_vfree(p);
 	/* Wiped by nd_vfree(), before any reuse. */
 	failed |= nd_test(pages && nd_pool_pages_zero(pages, ND_POOL_TEST_PAGES),
 			  "freed pool pages not wiped");
-	p = nd_vmalloc(size);
-	nd_counts_read(&c1);
-	if (nd_test(p, "pool reuse failed")) {
-		failed = true;
-		goto out;
-	}
-	failed |= nd_test(c1.flushes == c0.flushes &&
-			  c1.pool_hits - c0.pool_hits == 1 &&
-			  c1.pool_blocks_taken == c0.pool_blocks_taken,
-			  "reuse: %ld flushes, %ld hits, %ld blocks taken",
-			  c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
-			  c1.pool_blocks_taken - c0.pool_blocks_taken);
-	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not zero");
-	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, "reused"),
-			  "reused pages reachable through __va");
+	p = nd_pool_reuse(size, ND_NOT_PRESENT, &failed);
 	nd_vfree(p);
-
-	/*
-	 * Steady state: no split, and the only flushes are those that let
-	 * freed pages be reused, at most one per 2 MiB freed.
-	 */
-	for (j = 0; j < 2; j++) {
-		/* The first round may grow the pool to its working set. */
-		nd_counts_read(&c0);
-		for (i = 0, freed = 0; i < ND_POOL_STEADY_LOOPS; i++) {
-			p = nd_vmalloc(size >> (i & 3));
-			failed |= nd_test(p, "steady allocation %u failed", i);
-			nd_vfree(p);
-			freed += ND_POOL_TEST_PAGES >> (i & 3);
-		}
-		nd_counts_read(&c1);
-	}
-	failed |= nd_test(c1.flushes - c0.flushes ==
-			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
-			  c1.flushes - c0.flushes <= freed / ND_BLOCK_PAGES &&
-			  c1.splits_2m == c0.splits_2m &&
-			  c1.splits_1g == c0.splits_1g &&
-			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
-			  "steady: %ld flushes (%ld for reuse) for %lu pages freed, %ld splits, %ld hits",
-			  c1.flushes - c0.flushes,
-			  c1.pool_stale_flushes - c0.pool_stale_flushes, freed,
-			  c1.splits_2m - c0.splits_2m +
-			  c1.splits_1g - c0.splits_1g,
-			  c1.pool_hits - c0.pool_hits);
-	pr_info("    # steady: %ld flushes for %lu pages freed\n",
-		c1.flushes - c0.flushes, freed);
 	p = NULL;
+	failed |= !nd_pool_steady_ok(size, ND_NOT_PRESENT);
 
 	/* Given back whole: the block reads again, entry as it was. */
 	nd_pool_stats(&held, &free_pages);
@@ -283,7 +320,8 @@ int nd_test_pool_fallback(void)
 			  c1.pool_fallbacks - c0.pool_fallbacks,
 			  c1.flushes - c0.flushes,
 			  nd_counts_splits(&c1) - nd_counts_splits(&c0));
-	failed |= nd_test(p && nd_pool_hidden(p, 16, "fallback"),
+	failed |= nd_test(p && nd_pool_hidden(p, 16, ND_NOT_PRESENT,
+					      "fallback"),
 			  "fallback pages reachable through __va");
 	nd_vfree(p);
 
@@ -298,32 +336,13 @@ int nd_test_pool_fallback(void)
 			  c1.pool_fallbacks - c0.pool_fallbacks,
 			  c1.pool_blocks_taken - c0.pool_blocks_taken);
 	failed |= nd_test(p && nd_pool_hidden(p, ND_BLOCK_PAGES + 1,
-					      "over the cap"),
+					      ND_NOT_PRESENT, "over the cap"),
 			  "pages over the cap reachable through __va");
 	nd_vfree(p);
 
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
 	return failed ? ND_FAIL : ND_PASS;
-}
-
-/*
- * Every page of @p reads through __va on every CPU, with what the alias
- * holds, and faults on a write there; the alias itself is writable.
- */
-static bool nd_pool_read_only(u8 *p, unsigned int nr_pages, const char *what)
-{
-	struct nd_probe probe = { .nr_pages = nr_pages, .want_read = 0,
-				  .want_write = -EFAULT, .alias = p };
-	unsigned long *va = nd_probe_area_vas(p, nr_pages);
-	bool ok;
-
-	if (!va)
-		return false;
-	probe.va = va;
-	ok = nd_probe_all_cpus(&probe, what);
-	kvfree(va);
-	return ok;
 }
 
 /*
@@ -335,9 +354,9 @@ static bool nd_pool_read_only(u8 *p, unsigned int nr_pages, const char *what)
 int nd_test_pool_read_only(void)
 {
 	const size_t size = ND_POOL_TEST_PAGES * PAGE_SIZE;
-	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB), i, j;
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB);
 	struct nd_pool_witness w = { };
-	unsigned long blocks, free_pages, freed;
+	unsigned long blocks, free_pages;
 	struct nd_counts c0, c1;
 	bool failed = false;
 	u8 *p, *np = NULL;
@@ -350,18 +369,13 @@ int nd_test_pool_read_only(void)
 		failed = true;
 		goto out;
 	}
-	failed |= nd_test(c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
-			  c1.pool_misses - c0.pool_misses == 1 &&
-			  c1.flushes - c0.flushes == 1 &&
-			  c1.splits_2m == c0.splits_2m &&
-			  nd_pool_blocks(ND_READ_ONLY) == 1,
-			  "new block: %ld taken, %ld flushes, %ld 2M splits, %lu read-only blocks",
-			  c1.pool_blocks_taken - c0.pool_blocks_taken,
-			  c1.flushes - c0.flushes, c1.splits_2m - c0.splits_2m,
-			  nd_pool_blocks(ND_READ_ONLY));
+	failed |= !nd_pool_new_block_ok(&c0, &c1);
+	failed |= nd_test(nd_pool_blocks(ND_READ_ONLY) == 1,
+			  "%lu read-only blocks", nd_pool_blocks(ND_READ_ONLY));
 	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
 	memset(p, 0x3c, size);
-	failed |= nd_test(nd_pool_read_only(p, ND_POOL_TEST_PAGES, "new block"),
+	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, ND_READ_ONLY,
+					 "new block"),
 			  "read-only pool pages writable or unreadable through __va");
 	failed |= nd_test(nd_pool_witness_take(&w, p, ND_READ_ONLY),
 			  "no read-only entry");
@@ -373,55 +387,18 @@ int nd_test_pool_read_only(void)
 	np = nd_vmalloc(16 * PAGE_SIZE);
 	nd_counts_read(&c1);
 	failed |= nd_test(np && c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
-			  nd_pool_hidden(np, 16, "beside a read-only block"),
+			  nd_pool_hidden(np, 16, ND_NOT_PRESENT,
+					 "beside a read-only block"),
 			  "not-present allocation: %p, %ld blocks taken", np,
 			  c1.pool_blocks_taken - c0.pool_blocks_taken);
 	nd_vfree(np);
 	np = NULL;
 
-	nd_counts_read(&c0);
 	nd_vfree(p);
-	p = nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
-	nd_counts_read(&c1);
-	if (nd_test(p, "read-only pool reuse failed")) {
-		failed = true;
-		goto out;
-	}
-	failed |= nd_test(c1.flushes == c0.flushes &&
-			  c1.pool_hits - c0.pool_hits == 1 &&
-			  c1.pool_blocks_taken == c0.pool_blocks_taken,
-			  "reuse: %ld flushes, %ld hits, %ld blocks taken",
-			  c1.flushes - c0.flushes, c1.pool_hits - c0.pool_hits,
-			  c1.pool_blocks_taken - c0.pool_blocks_taken);
-	failed |= nd_test(!memchr_inv(p, 0, size), "reused pages not wiped");
-	failed |= nd_test(nd_pool_read_only(p, ND_POOL_TEST_PAGES, "reused"),
-			  "reused pages writable or unreadable through __va");
+	p = nd_pool_reuse(size, ND_READ_ONLY, &failed);
 	nd_vfree(p);
 	p = NULL;
-
-	for (j = 0; j < 2; j++) {
-		/* The first round may grow the pool to its working set. */
-		nd_counts_read(&c0);
-		for (i = 0, freed = 0; i < ND_POOL_STEADY_LOOPS; i++) {
-			p = nd_vmalloc_prot(size >> (i & 3), GFP_KERNEL,
-					    ND_READ_ONLY);
-			failed |= nd_test(p, "steady allocation %u failed", i);
-			nd_vfree(p);
-			freed += ND_POOL_TEST_PAGES >> (i & 3);
-		}
-		nd_counts_read(&c1);
-	}
-	p = NULL;
-	failed |= nd_test(c1.flushes - c0.flushes ==
-			  c1.pool_stale_flushes - c0.pool_stale_flushes &&
-			  c1.flushes - c0.flushes <= freed / ND_BLOCK_PAGES &&
-			  nd_counts_splits(&c1) == nd_counts_splits(&c0) &&
-			  c1.pool_hits - c0.pool_hits == ND_POOL_STEADY_LOOPS,
-			  "steady: %ld flushes (%ld for reuse) for %lu pages freed, %ld splits, %ld hits",
-			  c1.flushes - c0.flushes,
-			  c1.pool_stale_flushes - c0.pool_stale_flushes, freed,
-			  nd_counts_splits(&c1) - nd_counts_splits(&c0),
-			  c1.pool_hits - c0.pool_hits);
+	failed |= !nd_pool_steady_ok(size, ND_READ_ONLY);
 
 	nd_pool_drain();
 	nd_pool_stats(&blocks, &free_pages);
@@ -471,8 +448,9 @@ int nd_test_pool_read_only_2m(void)
 				  !(pte_flags(*kpte) & (_PAGE_RW | _PAGE_DIRTY)),
 				  "block %u: 2M leaf %llx is not present read-only",
 				  i, (u64)pte_val(*kpte));
-		failed |= nd_test(nd_pool_read_only(p[i], ND_BLOCK_PAGES,
-						    "block on a 2M leaf"),
+		failed |= nd_test(nd_pool_hidden(p[i], ND_BLOCK_PAGES,
+						 ND_READ_ONLY,
+						 "block on a 2M leaf"),
 				  "block %u writable or unreadable through __va", i);
 	}
 	nd_counts_read(&c1);
@@ -542,7 +520,8 @@ int nd_test_pool_cap_shared(void)
 			  c1.pool_fallbacks - c0.pool_fallbacks,
 			  c1.pool_blocks_returned - c0.pool_blocks_returned,
 			  nd_pool_blocks(ND_READ_ONLY));
-	failed |= nd_test(p && nd_pool_hidden(p, 16, "at the cap"),
+	failed |= nd_test(p && nd_pool_hidden(p, 16, ND_NOT_PRESENT,
+					      "at the cap"),
 			  "pages reachable through __va");
 out:
 	nd_vfree(p);
