@@ -116,7 +116,7 @@ static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 	struct nd_slab *slab;
 	unsigned long flags;
 
-	slab = kzalloc(sizeof(*slab), GFP_KERNEL | (gfp & __GFP_NOWARN));
+	slab = kzalloc(sizeof(*slab), nd_meta_gfp(gfp));
 	if (!slab)
 		return -ENOMEM;
 	slab->cls = cls;

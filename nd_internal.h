@@ -65,6 +65,25 @@ struct nd_stats {
 	atomic_long_t seals;
 };
 
+/*
+ * How hard the caller wants memory tried for (no warning, no retry, no
+ * OOM kill), passed on to the module's own bookkeeping allocations.
+ */
+#define ND_GFP_EFFORT	(__GFP_NOWARN | __GFP_NORETRY | __GFP_RETRY_MAYFAIL)
+
+static inline gfp_t nd_meta_gfp(gfp_t gfp)
+{
+	return GFP_KERNEL | (gfp & ND_GFP_EFFORT);
+}
+
+/* The same for kvmalloc(), which does not take __GFP_NORETRY: no OOM kill. */
+static inline gfp_t nd_meta_kvgfp(gfp_t gfp)
+{
+	return GFP_KERNEL | (gfp & __GFP_NOWARN) |
+	       (gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL) ?
+		__GFP_RETRY_MAYFAIL : 0);
+}
+
 /* nd_vfree() in atomic context wipes at once up to this many pages. */
 #define ND_ATOMIC_WIPE_PAGES	16
 
@@ -88,6 +107,7 @@ enum nd_fail_site {
 /* stats.c */
 void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
 bool nd_fail(enum nd_fail_site site);
+bool nd_fail_as(enum nd_fail_site site, gfp_t gfp);
 gfp_t nd_fail_gfp(enum nd_fail_site site);
 
 /* nodirect_alloc.c */
@@ -98,10 +118,11 @@ void nd_vfree_internal(const void *addr);
 unsigned long nd_area_meta_bytes(const void *addr);
 void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp);
 struct nd_area *nd_area_hide(void *addr, struct page **pages,
-			     unsigned int nr_pages, enum nd_prot prot);
+			     unsigned int nr_pages, enum nd_prot prot,
+			     gfp_t gfp);
 void nd_area_unhide(struct nd_area *area);
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
-	       enum nd_prot prot);
+	       enum nd_prot prot, gfp_t gfp);
 void nd_deferred_flush(void);
 
 /* pageattr_x86.c */

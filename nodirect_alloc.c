@@ -125,8 +125,8 @@ void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 	struct page **pages;
 	void *addr = NULL;
 
-	pages = nd_fail(ND_FAIL_META) ? NULL :
-		kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	pages = nd_fail_as(ND_FAIL_META, nd_meta_kvgfp(gfp)) ? NULL :
+		kvcalloc(nr_pages, sizeof(*pages), nd_meta_kvgfp(gfp));
 	if (!pages)
 		return NULL;
 
@@ -158,6 +158,7 @@ fail:
 /**
  * nd_map_pool_pages() - map pages of the pool, hidden already
  * @size: bytes, at least 1.
+ * @gfp: the caller's, for the page array.
  * @prot: the pool to take them from.
  * @pagesp: receives the page array, which the area keeps for nd_vfree().
  *
@@ -167,14 +168,14 @@ fail:
  * Context: Process context, may sleep.
  * Return: the address, or NULL with nothing taken from the pool.
  */
-static void *nd_map_pool_pages(unsigned long size, enum nd_prot prot,
-			       struct page ***pagesp)
+static void *nd_map_pool_pages(unsigned long size, gfp_t gfp,
+			       enum nd_prot prot, struct page ***pagesp)
 {
 	unsigned int nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	struct page **pages;
 	void *addr = NULL;
 
-	pages = kvcalloc(nr_pages, sizeof(*pages), GFP_KERNEL);
+	pages = kvcalloc(nr_pages, sizeof(*pages), nd_meta_kvgfp(gfp));
 	if (!pages)
 		return NULL;
 	if (nd_pool_take(pages, nr_pages, prot)) {
@@ -199,18 +200,20 @@ static void *nd_map_pool_pages(unsigned long size, enum nd_prot prot,
  *         valid as long as the area.
  * @nr_pages: pages mapped at @addr.
  * @prot: how to hide them.
+ * @gfp: the caller's, for the area's bookkeeping.
  *
  * Context: Process context, may sleep.
  * Return: the new area, or an ERR_PTR() with nothing changed.
  */
 struct nd_area *nd_area_hide(void *addr, struct page **pages,
-			     unsigned int nr_pages, enum nd_prot prot)
+			     unsigned int nr_pages, enum nd_prot prot,
+			     gfp_t gfp)
 {
 	struct nd_area *area;
 	int ret;
 
-	area = nd_fail(ND_FAIL_META) ? NULL :
-	       kvzalloc(struct_size(area, orig, nr_pages), GFP_KERNEL);
+	area = nd_fail_as(ND_FAIL_META, nd_meta_kvgfp(gfp)) ? NULL :
+	       kvzalloc(struct_size(area, orig, nr_pages), nd_meta_kvgfp(gfp));
 	if (!area)
 		return ERR_PTR(-ENOMEM);
 	area->addr = addr;
@@ -281,16 +284,18 @@ static void nd_register(struct nd_area *area)
  * @pages: what nd_map_pages() gave, or NULL.
  * @size: bytes allocated at @addr.
  * @prot: how to hide the pages.
+ * @gfp: the caller's, for the bookkeeping.
  *
  * Context: Process context, may sleep.
  * Return: @addr, now to be freed with nd_vfree(), or NULL.
  */
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
-	       enum nd_prot prot)
+	       enum nd_prot prot, gfp_t gfp)
 {
 	struct nd_area *area;
 
-	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot);
+	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot,
+			    gfp);
 	if (IS_ERR(area))
 		return NULL;
 	nd_register(area);
@@ -312,11 +317,11 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
 
 	if (!nd_pool_max() || (gfp & __GFP_ACCOUNT))
 		return NULL;
-	area = nd_fail(ND_FAIL_META) ? NULL :
-	       kzalloc(sizeof(*area), GFP_KERNEL);
+	area = nd_fail_as(ND_FAIL_META, nd_meta_gfp(gfp)) ? NULL :
+	       kzalloc(sizeof(*area), nd_meta_gfp(gfp));
 	if (!area)
 		return NULL;
-	addr = nd_map_pool_pages(size, prot, &pages);
+	addr = nd_map_pool_pages(size, gfp, prot, &pages);
 	if (!addr) {
 		kfree(area);
 		return NULL;
@@ -445,7 +450,7 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 	addr = nd_vmalloc_pooled(size, gfp, prot);
 	if (!addr) {
 		addr = nd_map_pages(size, gfp, &pages);
-		if (addr && !nd_adopt(addr, pages, size, prot)) {
+		if (addr && !nd_adopt(addr, pages, size, prot, gfp)) {
 			vfree(addr);
 			addr = NULL;
 		}

@@ -133,7 +133,8 @@ static struct nd_block *nd_block_new(int nid, enum nd_prot prot)
 	if (atomic_long_inc_return(&nd_pool_blocks_total) * ND_BLOCK_MB >
 	    READ_ONCE(pool_max_mb))
 		goto full;
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	/* The caller falls back when the pool cannot grow: no OOM kill. */
+	b = kzalloc(sizeof(*b), GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 	if (!b)
 		goto full;
 	/* Zeroed now, through the direct map, while it still reaches them. */

@@ -37,16 +37,30 @@ void nd_fail_arm(enum nd_fail_site site, unsigned int nth)
  */
 bool nd_fail(enum nd_fail_site site)
 {
-	WRITE_ONCE(nd_fail_gfp_seen[site], current_gfp_context(GFP_KERNEL));
+	return nd_fail_as(site, GFP_KERNEL);
+}
+
+/**
+ * nd_fail_as() - nd_fail() at a site that allocates with @gfp
+ * @site: where.
+ * @gfp: the flags the allocation there is made with.
+ *
+ * Return: as nd_fail(); nd_fail_gfp() then tells @gfp in the caller's
+ * memalloc scope.
+ */
+bool nd_fail_as(enum nd_fail_site site, gfp_t gfp)
+{
+	WRITE_ONCE(nd_fail_gfp_seen[site], current_gfp_context(gfp));
 	return atomic_read(&nd_fail_countdown[site]) > 0 &&
 	       atomic_dec_and_test(&nd_fail_countdown[site]);
 }
 
 /**
- * nd_fail_gfp() - what GFP_KERNEL meant at the last pass through @site
+ * nd_fail_gfp() - the flags of the last pass through @site
  * @site: where.
  *
- * Return: GFP_KERNEL as the caller's memalloc_no{fs,io} scope reduced it.
+ * Return: what the site allocates with (GFP_KERNEL, or what it told
+ * nd_fail_as()), as the caller's memalloc_no{fs,io} scope reduced it.
  */
 gfp_t nd_fail_gfp(enum nd_fail_site site)
 {

@@ -138,7 +138,7 @@ static void *nd_bench_per_page_alloc(struct nd_bench *b, unsigned int pages)
 		return NULL;
 	for (i = 0; i < pages; i++) {
 		b->areas[i] = nd_area_hide(p + i * PAGE_SIZE, NULL, 1,
-					   ND_NOT_PRESENT);
+					   ND_NOT_PRESENT, GFP_KERNEL);
 		if (IS_ERR(b->areas[i])) {
 			while (i--)
 				nd_area_unhide(b->areas[i]);
@@ -385,7 +385,8 @@ static int nd_bench_profile(unsigned int pages, unsigned int iters)
 		t[ND_STEP_MAP] = ktime_get_ns();
 		p = nd_map_pages(pages * PAGE_SIZE, GFP_KERNEL, &pg);
 		t[ND_STEP_HIDE] = ktime_get_ns();
-		area = p ? nd_area_hide(p, pg, pages, ND_NOT_PRESENT) : NULL;
+		area = p ? nd_area_hide(p, pg, pages, ND_NOT_PRESENT,
+					      GFP_KERNEL) : NULL;
 		t[ND_STEP_FLUSH] = ktime_get_ns();
 		if (IS_ERR_OR_NULL(area)) {
 			vfree(p);

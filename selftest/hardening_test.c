@@ -296,6 +296,7 @@ int nd_test_gfp_scope(void)
 	};
 	unsigned int old_max, i;
 	bool failed = false;
+	gfp_t seen;
 	void *p;
 
 	/* Every site seen once from here, in plain GFP_KERNEL context. */
@@ -311,7 +312,33 @@ int nd_test_gfp_scope(void)
 			  "a GFP_NOFS call allocated with __GFP_FS");
 	nd_vfree(p);
 
+	/*
+	 * A caller that wants no retry and no warning: our bookkeeping must
+	 * not warn nor call the OOM killer for it (kvmalloc() takes
+	 * __GFP_RETRY_MAYFAIL for that), on the per-page path and the pool's.
+	 */
+	p = nd_vmalloc_prot(3 * PAGE_SIZE,
+			    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN,
+			    ND_NOT_PRESENT);
+	seen = nd_fail_gfp(ND_FAIL_META);
+	failed |= nd_test(p && (seen & __GFP_NOWARN) &&
+			  (seen & __GFP_RETRY_MAYFAIL),
+			  "per-page bookkeeping for a NORETRY|NOWARN caller: %pGg",
+			  &seen);
+	nd_vfree(p);
+
 	old_max = nd_pool_set_max(ND_HARD_POOL_MB);
+	nd_pool_drain();
+	p = nd_vmalloc_prot(3 * PAGE_SIZE,
+			    GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN,
+			    ND_NOT_PRESENT);
+	seen = nd_fail_gfp(ND_FAIL_META);
+	failed |= nd_test(p && (seen & __GFP_NOWARN) && (seen & __GFP_NORETRY),
+			  "pool bookkeeping for a NORETRY|NOWARN caller: %pGg",
+			  &seen);
+	nd_vfree(p);
+
+	/* Empty again, so that the next call takes a block. */
 	nd_pool_drain();
 	p = nd_vmalloc_prot(3 * PAGE_SIZE, GFP_NOIO, ND_NOT_PRESENT);
 	failed |= nd_test(p, "GFP_NOIO allocation failed");

@@ -142,7 +142,8 @@ static int nd_check_area(unsigned long size, enum nd_prot prot)
 			  "direct map unusable before hiding");
 
 	nd_counts_read(&c0);
-	if (nd_test(nd_adopt(p, pages, size, prot) == p, "nd_adopt(%lu) failed", size)) {
+	if (nd_test(nd_adopt(p, pages, size, prot, GFP_KERNEL) == p,
+		    "nd_adopt(%lu) failed", size)) {
 		vfree(p);
 		failed = true;
 		goto out;
@@ -412,7 +413,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	 */
 	nd_counts_read(&c0);
 	nd_fail_arm(ND_FAIL_SPLIT, level == PG_LEVEL_1G ? 2 : 1);
-	area = nd_area_hide(vm, NULL, nr, prot);
+	area = nd_area_hide(vm, NULL, nr, prot, GFP_KERNEL);
 	nd_fail_arm(ND_FAIL_SPLIT, 0);
 	if (nd_test(PTR_ERR(area) == -ENOMEM, "failed split gave %ld",
 		    PTR_ERR(area))) {
@@ -430,7 +431,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 			  "failed call: %ld flushes, %ld splits",
 			  c1.flushes - c0.flushes,
 			  nd_counts_splits(&c1) - nd_counts_splits(&c0));
-	area = nd_area_hide(vm, NULL, nr, prot);
+	area = nd_area_hide(vm, NULL, nr, prot, GFP_KERNEL);
 	nd_counts_read(&c2);
 	if (nd_test(!IS_ERR(area), "nd_area_hide: %ld", PTR_ERR(area))) {
 		area = NULL;
