@@ -188,28 +188,35 @@ static int nd_split_leaf(unsigned long va, bool restore)
 	return 0;
 }
 
+/*
+ * The flags of an entry (4K or leaf) once hidden as @prot says.
+ * _PAGE_GLOBAL goes with PRESENT, because on a not-present entry the same
+ * bit means PROTNONE.  Read-only drops Dirty too: !RW with Dirty is a
+ * shadow-stack entry, which pte_write() calls writable on CPUs with shadow
+ * stacks (6.6+), so a write fault there would look spurious and repeat.
+ */
+static pgprot_t nd_hidden_prot(pteval_t flags, enum nd_prot prot)
+{
+	if (prot == ND_NOT_PRESENT)
+		flags &= ~(_PAGE_PRESENT | _PAGE_GLOBAL);
+	else
+		flags &= ~(_PAGE_RW | _PAGE_DIRTY);
+	return __pgprot(flags);
+}
+
 /**
  * nd_pageattr_hidden_pte() - the entry that hides a page
  * @orig: the present 4K entry of the page.
  * @prot: how to hide it.
  *
  * Built with pfn_pte() so a not-present entry gets the L1TF inversion of its
- * frame.  _PAGE_GLOBAL goes with PRESENT, because on a not-present entry the
- * same bit means PROTNONE.  Read-only drops Dirty too: !RW with Dirty is a
- * shadow-stack entry, which pte_write() calls writable on CPUs with shadow
- * stacks (6.6+), so a write fault there would look spurious and repeat.
+ * frame.
  *
  * Return: the entry to write.
  */
 pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot)
 {
-	pteval_t flags = pte_flags(orig);
-
-	if (prot == ND_NOT_PRESENT)
-		flags &= ~(_PAGE_PRESENT | _PAGE_GLOBAL);
-	else
-		flags &= ~(_PAGE_RW | _PAGE_DIRTY);
-	return pfn_pte(pte_pfn(orig), __pgprot(flags));
+	return pfn_pte(pte_pfn(orig), nd_hidden_prot(pte_flags(orig), prot));
 }
 
 /* What a 4K entry must agree on with @want to reach the page as it did. */
@@ -402,13 +409,9 @@ retry:
 static pte_t nd_pageattr_hidden_pmd(pte_t orig, enum nd_prot prot)
 {
 	pmd_t pmd = __pmd(pte_val(orig));
-	pteval_t flags = pmd_flags(pmd);
 
-	if (prot == ND_NOT_PRESENT)
-		flags &= ~(_PAGE_PRESENT | _PAGE_GLOBAL);
-	else
-		flags &= ~(_PAGE_RW | _PAGE_DIRTY);
-	return __pte(pmd_val(pfn_pmd(pmd_pfn(pmd), __pgprot(flags))));
+	return __pte(pmd_val(pfn_pmd(pmd_pfn(pmd),
+				     nd_hidden_prot(pmd_flags(pmd), prot))));
 }
 
 /**
@@ -493,10 +496,11 @@ static pte_t nd_block_orig_pte(const pte_t *orig, unsigned int nr,
  * @nr: how many it saved.
  * @prot: how it was hidden.
  *
- * The hidden 2M leaf comes back whole when it is still the entry written
- * by nd_pageattr_hide_block().  If the kernel's CPA split it meanwhile (any
- * set_memory_*() on one of its pages does), each 4K entry gets what
- * splitting the original leaf gives.
+ * The hidden 2M leaf comes back whole while a 2M leaf still maps the
+ * block's frames (with a flush if it was rewritten beyond what hiding
+ * did).  If the kernel's CPA split it meanwhile (any set_memory_*() on one
+ * of its pages does), each 4K entry gets what splitting the original leaf
+ * gives.
  *
  * Context: Process context, may sleep (a leaf may have to be split).
  * Return: 0, or -EFAULT when some page could not be restored: the caller
