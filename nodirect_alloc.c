@@ -122,11 +122,12 @@ void nd_deferred_flush(void)
 void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 {
 	unsigned int i, nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
+	gfp_t meta_gfp = nd_meta_kvgfp(gfp);
 	struct page **pages;
 	void *addr = NULL;
 
-	pages = nd_fail_as(ND_FAIL_META, nd_meta_kvgfp(gfp)) ? NULL :
-		kvcalloc(nr_pages, sizeof(*pages), nd_meta_kvgfp(gfp));
+	pages = nd_fail_as(ND_FAIL_META, meta_gfp) ? NULL :
+		kvcalloc(nr_pages, sizeof(*pages), meta_gfp);
 	if (!pages)
 		return NULL;
 
@@ -209,11 +210,12 @@ struct nd_area *nd_area_hide(void *addr, struct page **pages,
 			     unsigned int nr_pages, enum nd_prot prot,
 			     gfp_t gfp)
 {
+	gfp_t meta_gfp = nd_meta_kvgfp(gfp);
 	struct nd_area *area;
 	int ret;
 
-	area = nd_fail_as(ND_FAIL_META, nd_meta_kvgfp(gfp)) ? NULL :
-	       kvzalloc(struct_size(area, orig, nr_pages), nd_meta_kvgfp(gfp));
+	area = nd_fail_as(ND_FAIL_META, meta_gfp) ? NULL :
+	       kvzalloc(struct_size(area, orig, nr_pages), meta_gfp);
 	if (!area)
 		return ERR_PTR(-ENOMEM);
 	area->addr = addr;
@@ -311,14 +313,15 @@ void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot)
 {
+	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_area *area;
 	struct page **pages;
 	void *addr;
 
 	if (!nd_pool_max() || (gfp & __GFP_ACCOUNT))
 		return NULL;
-	area = nd_fail_as(ND_FAIL_META, nd_meta_gfp(gfp)) ? NULL :
-	       kzalloc(sizeof(*area), nd_meta_gfp(gfp));
+	area = nd_fail_as(ND_FAIL_META, meta_gfp) ? NULL :
+	       kzalloc(sizeof(*area), meta_gfp);
 	if (!area)
 		return NULL;
 	addr = nd_map_pool_pages(size, gfp, prot, &pages);
