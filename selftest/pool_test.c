@@ -147,17 +147,39 @@ static struct page **nd_pool_pages_of(const u8 *p, unsigned int nr)
 	return pages;
 }
 
-/* The first allocation from an empty pool: one block, one flush, no split. */
-static bool nd_pool_new_block_ok(const struct nd_counts *c0,
-				 const struct nd_counts *c1)
+/*
+ * The first allocation of @prot from an empty pool: one block, one flush,
+ * no split, zeroed, hidden on every CPU (after a write through the alias),
+ * and the block's entry recorded in @w.  Returns the memory, or NULL.
+ */
+static u8 *nd_pool_first(size_t size, enum nd_prot prot,
+			 struct nd_pool_witness *w, bool *failed)
 {
-	return !nd_test(c1->pool_blocks_taken - c0->pool_blocks_taken == 1 &&
-			c1->pool_misses - c0->pool_misses == 1 &&
-			c1->flushes - c0->flushes == 1 &&
-			c1->splits_2m == c0->splits_2m,
-			"new block: %ld taken, %ld flushes, %ld 2M splits",
-			c1->pool_blocks_taken - c0->pool_blocks_taken,
-			c1->flushes - c0->flushes, c1->splits_2m - c0->splits_2m);
+	struct nd_counts c0, c1;
+	u8 *p;
+
+	nd_pool_drain();
+	nd_counts_read(&c0);
+	p = nd_vmalloc_prot(size, GFP_KERNEL, prot);
+	nd_counts_read(&c1);
+	if (nd_test(p, "first pool allocation failed")) {
+		*failed = true;
+		return NULL;
+	}
+	*failed |= nd_test(c1.pool_blocks_taken - c0.pool_blocks_taken == 1 &&
+			   c1.pool_misses - c0.pool_misses == 1 &&
+			   c1.flushes - c0.flushes == 1 &&
+			   c1.splits_2m == c0.splits_2m,
+			   "new block: %ld taken, %ld flushes, %ld 2M splits",
+			   c1.pool_blocks_taken - c0.pool_blocks_taken,
+			   c1.flushes - c0.flushes, c1.splits_2m - c0.splits_2m);
+	*failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
+	memset(p, 0x5a, size);
+	*failed |= nd_test(nd_pool_hidden(p, size >> PAGE_SHIFT, prot,
+					  "new block"),
+			   "new block's pages not hidden through __va");
+	*failed |= nd_test(nd_pool_witness_take(w, p, prot), "no hidden entry");
+	return p;
 }
 
 /*
@@ -244,22 +266,9 @@ int nd_test_pool_steady(void)
 	bool failed = false;
 	u8 *p;
 
-	nd_pool_drain();
-	nd_counts_read(&c0);
-	p = nd_vmalloc(size);
-	nd_counts_read(&c1);
-	if (nd_test(p, "first pool allocation failed")) {
-		failed = true;
+	p = nd_pool_first(size, ND_NOT_PRESENT, &w, &failed);
+	if (!p)
 		goto out;
-	}
-	failed |= !nd_pool_new_block_ok(&c0, &c1);
-	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
-	memset(p, 0x5a, size);
-	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, ND_NOT_PRESENT,
-					 "new block"),
-			  "pool pages reachable through __va");
-	failed |= nd_test(nd_pool_witness_take(&w, p, ND_NOT_PRESENT),
-			  "no hidden entry");
 
 	pages = nd_pool_pages_of(p, ND_POOL_TEST_PAGES);
 	nd_vfree(p);
@@ -361,24 +370,11 @@ int nd_test_pool_read_only(void)
 	bool failed = false;
 	u8 *p, *np = NULL;
 
-	nd_pool_drain();
-	nd_counts_read(&c0);
-	p = nd_vmalloc_prot(size, GFP_KERNEL, ND_READ_ONLY);
-	nd_counts_read(&c1);
-	if (nd_test(p, "first read-only pool allocation failed")) {
-		failed = true;
+	p = nd_pool_first(size, ND_READ_ONLY, &w, &failed);
+	if (!p)
 		goto out;
-	}
-	failed |= !nd_pool_new_block_ok(&c0, &c1);
 	failed |= nd_test(nd_pool_blocks(ND_READ_ONLY) == 1,
 			  "%lu read-only blocks", nd_pool_blocks(ND_READ_ONLY));
-	failed |= nd_test(!memchr_inv(p, 0, size), "new block not zeroed");
-	memset(p, 0x3c, size);
-	failed |= nd_test(nd_pool_hidden(p, ND_POOL_TEST_PAGES, ND_READ_ONLY,
-					 "new block"),
-			  "read-only pool pages writable or unreadable through __va");
-	failed |= nd_test(nd_pool_witness_take(&w, p, ND_READ_ONLY),
-			  "no read-only entry");
 	pr_info("    # read-only block mapped by a %s entry\n",
 		w.level == PG_LEVEL_2M ? "2M" : "4K");
 
