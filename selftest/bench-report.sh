@@ -453,6 +453,25 @@ plot_panels() {
 		$1 == x { $1 = ""; print title "\t" substr($0, 2) }' "$DIR/$data")
 }
 
+# plot_multiplot NAME XCOL NCOLS NROWS TITLE SETTINGS: DIR/NAME.gp draws a
+# panel (plot_panels) for each data block of DIR/NAME.dat, NCOLS by NROWS,
+# under TITLE, with SETTINGS (gnuplot lines) before the panels; then
+# gnuplot draws DIR/NAME.png.
+plot_multiplot() {
+	local name=$1 x=$2 ncols=$3 nrows=$4 title=$5 settings=$6
+	{
+		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((ncols * 520)) $((nrows * 420))
+		printf 'set output "%s.png"\n' "$name"
+		printf 'set datafile missing "?"\n'
+		printf '%s' "$settings"
+		printf 'set multiplot layout %d,%d title "%s (QEMU TCG: for ratios, not absolute time)"\n' "$nrows" "$ncols" "$title"
+		printf 'set datafile columnheaders\n'
+		plot_panels "$name.dat" "$x"
+		printf 'unset multiplot\n'
+	} >"$DIR/$name.gp"
+	(cd "$DIR" && gnuplot "$name.gp")
+}
+
 # plot: cost per page against size, one panel per boot, a row per kernel;
 # one series per contender.
 plot() {
@@ -462,19 +481,11 @@ plot() {
 	done < <(sed -n 's/^# //p' "$DIR/cost-per-page.dat")
 	nk=$(printf '%s\n' "${titles[@]}" | cut -d' ' -f1 | sort -u | wc -l)
 	ns=$(((${#titles[@]} + nk - 1) / nk))
-	{
-		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((ns * 520)) $((nk * 420))
-		printf 'set output "cost-per-page.png"\n'
-		printf 'set datafile missing "?"\n'
-		printf 'set logscale xy\nset grid\nset key top right font ",8"\n'
+	plot_multiplot cost-per-page pages "$ns" "$nk" "Cost per page against size" \
+		"$(printf 'set logscale xy\nset grid\nset key top right font ",8"\n'
 		printf 'set xlabel "pages per allocation"\nset ylabel "µs per page (median, steady)"\n'
-		printf 'set xtics (1, 16, 64, 256, 4096)\n'
-		printf 'set multiplot layout %d,%d title "Cost per page against size (QEMU TCG: for ratios, not absolute time)"\n' "$nk" "$ns"
-		printf 'set datafile columnheaders\n'
-		plot_panels cost-per-page.dat pages
-		printf 'unset multiplot\n'
-	} >"$DIR/cost-per-page.gp"
-	(cd "$DIR" && gnuplot cost-per-page.gp)
+		printf 'set xtics (1, 16, 64, 256, 4096)')
+"
 }
 
 # plot_cpus: the cost of a 64-page pair against the vCPUs, one panel per
@@ -488,19 +499,11 @@ plot_cpus() {
 	read -r tics lo hi < <(awk '$1 ~ /^[0-9]+$/ { print $1 }' "$DIR/cost-vs-cpus.dat" | sort -nu |
 		awk '{ t = t (NR > 1 ? "," : "") $1; if (NR == 1) lo = $1; hi = $1 }
 			END { printf "%s %.2f %.2f\n", t, lo / 1.5, hi * 1.5 }')
-	{
-		printf 'set terminal pngcairo noenhanced size %d,%d font ",10"\n' $((cols * 520)) $((rows * 420))
-		printf 'set output "cost-vs-cpus.png"\n'
-		printf 'set datafile missing "?"\n'
-		printf 'set logscale x 2\nset logscale y\nset grid\nset key top left font ",8"\n'
+	plot_multiplot cost-vs-cpus cpus "$cols" "$rows" "Cost of a 64-page pair against vCPUs" \
+		"$(printf 'set logscale x 2\nset logscale y\nset grid\nset key top left font ",8"\n'
 		printf 'set xlabel "vCPUs"\nset ylabel "µs per 64-page pair (median, steady)"\n'
-		printf 'set xtics (%s)\nset xrange [%s:%s]\n' "${tics//,/, }" "$lo" "$hi"
-		printf 'set multiplot layout %d,%d title "Cost of a 64-page pair against vCPUs (QEMU TCG: for ratios, not absolute time)"\n' "$rows" "$cols"
-		printf 'set datafile columnheaders\n'
-		plot_panels cost-vs-cpus.dat cpus
-		printf 'unset multiplot\n'
-	} >"$DIR/cost-vs-cpus.gp"
-	(cd "$DIR" && gnuplot cost-vs-cpus.gp)
+		printf 'set xtics (%s)\nset xrange [%s:%s]' "${tics//,/, }" "$lo" "$hi")
+"
 }
 
 main() {
