@@ -2,7 +2,8 @@
 /*
  * What differs between the kernels we build for (Debian 12's 6.1 and 6.12,
  * Debian 13's 6.12, trixie-backports' 7.x), as capabilities probed from
- * their headers, never from version numbers.
+ * their headers, never from version numbers; the one exception is a
+ * behaviour of vmalloc() that no header shows (ND_VMALLOC_TAKES_RUNS).
  */
 #ifndef _ND_COMPAT_H
 #define _ND_COMPAT_H
@@ -20,6 +21,19 @@
 #define nd_alloc_pages_bulk(gfp, nr, pages)	alloc_pages_bulk(gfp, nr, pages)
 #else
 #define nd_alloc_pages_bulk(gfp, nr, pages)	alloc_pages_bulk_array(gfp, nr, pages)
+#endif
+
+/*
+ * ND_VMALLOC_TAKES_RUNS (set by Kbuild from the kernel's major version):
+ * 7.x's vmalloc() takes its pages as runs of contiguous pages where the
+ * page allocator has them free; 6.x's takes single pages, which come back
+ * hot from the per-CPU free lists.  Our per-page path takes its pages the
+ * way this kernel's vmalloc() does.  A run walks one direct-map table for
+ * many pages, but on 6.12 each new run came from a range not split yet,
+ * and split it, call after call; on 7.3 runs came back from split ranges.
+ */
+#ifndef ND_VMALLOC_TAKES_RUNS
+#define ND_VMALLOC_TAKES_RUNS	0
 #endif
 
 /*

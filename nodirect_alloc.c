@@ -104,6 +104,43 @@ void nd_deferred_flush(void)
 	flush_work(&nd_free_work);
 }
 
+/* No larger than one direct-map 2M leaf: beyond, no table is saved. */
+#define ND_CONTIG_MAX_ORDER	(PMD_SHIFT - PAGE_SHIFT)
+
+/*
+ * Fill @pages as this kernel's vmalloc() would (ND_VMALLOC_TAKES_RUNS):
+ * on 7.x first with runs of contiguous pages where the page allocator has
+ * them free, which share their direct-map tables, so that hiding and
+ * restoring walk a table once per run instead of once per page, and one
+ * allocation replaces many.  Runs are only taken if free now: no reclaim,
+ * no warning.  The rest come from the bulk allocator; slots still NULL
+ * are the caller's to fill.
+ */
+static void nd_alloc_pages_contig(gfp_t gfp, unsigned int nr_pages,
+				  struct page **pages)
+{
+	gfp_t run_gfp = (gfp & ~__GFP_RECLAIM) | __GFP_NOWARN;
+	unsigned int i, done = 0, max_order = ND_CONTIG_MAX_ORDER, order;
+	struct page *page;
+
+	while (ND_VMALLOC_TAKES_RUNS && done < nr_pages) {
+		order = min_t(unsigned int, ilog2(nr_pages - done), max_order);
+		if (!order)
+			break;
+		page = alloc_pages(run_gfp, order);
+		if (!page) {
+			max_order = order - 1;
+			continue;
+		}
+		/* Independent pages, each freed on its own by vfree(). */
+		split_page(page, order);
+		for (i = 0; i < 1U << order; i++)
+			pages[done++] = page + i;
+	}
+	if (done < nr_pages)
+		nd_alloc_pages_bulk(gfp, nr_pages - done, pages + done);
+}
+
 /**
  * nd_map_pages() - allocate pages and map them where kcore will not look
  * @size: bytes, at least 1.
@@ -131,7 +168,7 @@ void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 	if (!pages)
 		return NULL;
 
-	nd_alloc_pages_bulk(gfp, nr_pages, pages);
+	nd_alloc_pages_contig(gfp, nr_pages, pages);
 	for (i = 0; i < nr_pages; i++) {
 		if (nd_fail(ND_FAIL_PAGE))
 			goto fail;
