@@ -112,14 +112,16 @@ void nd_deferred_flush(void)
  * on 7.x first with runs of contiguous pages where the page allocator has
  * them free, which share their direct-map tables, so that hiding and
  * restoring walk a table once per run instead of once per page, and one
- * allocation replaces many.  Runs are only taken if free now: no reclaim,
- * no warning.  The rest come from the bulk allocator; slots still NULL
- * are the caller's to fill.
+ * allocation replaces many.  Runs are only taken if free now: no direct
+ * reclaim, no warning (kswapd is woken, as for vmalloc()'s runs).  The
+ * rest come from the bulk allocator; slots still NULL are the caller's to
+ * fill.  A run stays whole, its order + 1 in its first page's
+ * page_private(), until nd_runs_split().
  */
 static void nd_alloc_pages_contig(gfp_t gfp, unsigned int nr_pages,
 				  struct page **pages)
 {
-	gfp_t run_gfp = (gfp & ~__GFP_RECLAIM) | __GFP_NOWARN;
+	gfp_t run_gfp = (gfp & ~__GFP_DIRECT_RECLAIM) | __GFP_NOWARN;
 	unsigned int i, done = 0, max_order = ND_CONTIG_MAX_ORDER, order;
 	struct page *page;
 
@@ -132,13 +134,52 @@ static void nd_alloc_pages_contig(gfp_t gfp, unsigned int nr_pages,
 			max_order = order - 1;
 			continue;
 		}
-		/* Independent pages, each freed on its own by vfree(). */
-		split_page(page, order);
+		set_page_private(page, order + 1);
 		for (i = 0; i < 1U << order; i++)
 			pages[done++] = page + i;
 	}
 	if (done < nr_pages)
 		nd_alloc_pages_bulk(gfp, nr_pages - done, pages + done);
+}
+
+/* The order of the run that starts at @page, and forget it. */
+static unsigned int nd_run_take_order(struct page *page)
+{
+	unsigned int order = page_private(page);
+
+	if (!order)
+		return 0;
+	set_page_private(page, 0);
+	return order - 1;
+}
+
+/* Independent pages from here on, each freed on its own by vfree(). */
+static void nd_runs_split(struct page **pages, unsigned int nr_pages)
+{
+	unsigned int i, order;
+
+	for (i = 0; i < nr_pages; i += 1U << order) {
+		order = nd_run_take_order(pages[i]);
+		if (order)
+			split_page(pages[i], order);
+	}
+}
+
+/*
+ * Give back what an allocation that failed had taken: runs whole, as they
+ * were taken, so free memory is what it was at once.
+ */
+static void nd_pages_free(struct page **pages, unsigned int nr_pages)
+{
+	unsigned int i, order;
+
+	for (i = 0; i < nr_pages; i += 1U << order) {
+		order = 0;
+		if (pages[i]) {
+			order = nd_run_take_order(pages[i]);
+			__free_pages(pages[i], order);
+		}
+	}
 }
 
 /**
@@ -177,6 +218,7 @@ void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 		if (!pages[i])
 			goto fail;
 	}
+	nd_runs_split(pages, nr_pages);
 	if (!nd_fail(ND_FAIL_MAP))
 		addr = vmap(pages, nr_pages, VM_IOREMAP | VM_MAP_PUT_PAGES,
 			    PAGE_KERNEL);
@@ -186,9 +228,7 @@ void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 		return addr;
 	}
 fail:
-	for (i = 0; i < nr_pages; i++)
-		if (pages[i])
-			__free_page(pages[i]);
+	nd_pages_free(pages, nr_pages);
 	kvfree(pages);
 	return NULL;
 }

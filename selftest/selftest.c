@@ -642,12 +642,18 @@ static int nd_test_fault_sweep(void)
 	return failed ? ND_FAIL : ND_PASS;
 }
 
-/* ND_LEAK_TRIES allocations that fail on their last page. */
-static bool nd_leak_tries(void)
+/*
+ * Allocations that fail on their last page, many times over: no page may
+ * leak, so free memory ends where it started, give or take the noise of a
+ * running kernel (far below what a leak of every attempt would show).
+ */
+static int nd_test_fault_no_leak(void)
 {
-	bool failed = false;
+	long before, after, leak_if_any = ND_LEAK_TRIES * (ND_LEAK_PAGES - 1);
 	unsigned int i;
+	bool failed = false;
 
+	before = global_zone_page_state(NR_FREE_PAGES);
 	for (i = 0; i < ND_LEAK_TRIES; i++) {
 		nd_fail_arm(ND_FAIL_PAGE, ND_LEAK_PAGES);
 		failed |= nd_test(!nd_vmalloc_prot(ND_LEAK_PAGES * PAGE_SIZE,
@@ -656,24 +662,6 @@ static bool nd_leak_tries(void)
 				  "allocation %u did not fail", i);
 		nd_fail_arm(ND_FAIL_PAGE, 0);
 	}
-	return failed;
-}
-
-/*
- * Allocations that fail on their last page, many times over: no page may
- * leak, so free memory ends where it started, give or take the noise of a
- * running kernel (far below what a leak of every attempt would show).
- * Pages freed one by one wait on the per-CPU lists, which NR_FREE_PAGES
- * does not count, and a run of them left the free lists whole (7.x): one
- * round first fills those lists, so the measured round sees only a leak.
- */
-static int nd_test_fault_no_leak(void)
-{
-	long before, after, leak_if_any = ND_LEAK_TRIES * (ND_LEAK_PAGES - 1);
-	bool failed = nd_leak_tries();
-
-	before = global_zone_page_state(NR_FREE_PAGES);
-	failed |= nd_leak_tries();
 	after = global_zone_page_state(NR_FREE_PAGES);
 	failed |= nd_test(before - after < leak_if_any / 8,
 			  "%ld fewer free pages after %u failed allocations",
