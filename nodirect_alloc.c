@@ -153,11 +153,19 @@ static unsigned int nd_run_take_order(struct page *page)
 	return order - 1;
 }
 
-/* Independent pages from here on, each freed on its own by vfree(). */
+/*
+ * Independent pages from here on, each freed on its own (by vfree(), or
+ * by nd_pages_free() if vmap() fails).  Until now a transient reference
+ * someone took on a run's first page (compaction may) would let the run's
+ * other pages be freed without their memcg charge, as for any unsplit
+ * high-order page; the window is the rest of the allocation only.
+ */
 static void nd_runs_split(struct page **pages, unsigned int nr_pages)
 {
 	unsigned int i, order;
 
+	if (!ND_VMALLOC_TAKES_RUNS)
+		return;
 	for (i = 0; i < nr_pages; i += 1U << order) {
 		order = nd_run_take_order(pages[i]);
 		if (order)
@@ -166,8 +174,8 @@ static void nd_runs_split(struct page **pages, unsigned int nr_pages)
 }
 
 /*
- * Give back what an allocation that failed had taken: runs whole, as they
- * were taken, so free memory is what it was at once.
+ * Give back what an allocation that failed had taken, a run still whole
+ * as it was taken (a page at a time once split).
  */
 static void nd_pages_free(struct page **pages, unsigned int nr_pages)
 {
