@@ -15,7 +15,8 @@
 #   ND_KDIR=<root>/usr/src/linux-headers-<krel>     (KDIR for kbuild)
 #   ND_VMLINUZ=<root>/boot/vmlinuz-<krel>
 #   ND_KCC=x86_64-linux-gnu-gcc-14                  (the headers' compiler)
-# A cached version is reused without any download.
+# A cached version is reused without any download. A row built from
+# source (the debug kernel) is debug-kernel.sh's, with the same output.
 set -euo pipefail
 # shellcheck source=selftest/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -121,6 +122,10 @@ kernel_cc() {
 main() {
 	local name=${1:?usage: fetch-kernel.sh NAME (see kernels.sh)} root pkg cc
 	nd_matrix_row "$name" || exit 1
+	# The debug row is built from source, not taken from a .deb.
+	if [[ $ND_K_META == linux-source ]]; then
+		exec bash "$ND_ROOT/selftest/debug-kernel.sh" "$name"
+	fi
 	nd_apt_private "$ND_K_SUITE"
 	nd_cache_lock
 	nd_apt_update_if_stale

@@ -12,18 +12,31 @@
 #              (nd_apt_private) and the trixie build root (gcc-14)
 #   meta       the metapackage whose linux-image-* dependency is the kernel
 #   boots      which of check.sh's boots it gets: "all", or a list of tags
+#   append     kernel command line of its every boot (commas for spaces),
+#              "-" for none
+#
+# A row whose meta is "linux-source" is not taken from a .deb: the newest
+# linux-source-X.Y of its suite is built with the checkers of
+# debug.config (debug-kernel.sh), and booted with them switched on.
 #
 # Every kernel gets the builds (W=1, sparse) and the "base" boots
 # (selftest, crash-seal, hazards, hibernate, stress: check.sh's BOOTS). The other boots are spread so that each runs
 # on the oldest kernel (6.1) and on the newest one (trixie-backports),
 # within the time make check may take (see the README).
+# The debug row's checkers that are off unless the command line asks:
+# DEBUG_PAGEALLOC, KASAN's panic on a report (panic_on_warn does not cover
+# it), KFENCE guarding an object every 10 ms instead of every 100, poison
+# on free.
+ND_DEBUG_APPEND=debug_pagealloc=on,kasan.fault=panic,kfence.sample_interval=10,page_poison=1
+
 ND_MATRIX=(
-	"6.1               bookworm          linux-image-amd64       all"
-	"6.12              bookworm          linux-image-6.12-amd64  base"
-	"trixie            trixie            linux-image-amd64       base,numa2"
-	"trixie-bpo        trixie-backports  linux-image-amd64       all"
-	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool"
-	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base"
+	"6.1               bookworm          linux-image-amd64       all        -"
+	"6.12              bookworm          linux-image-6.12-amd64  base       -"
+	"trixie            trixie            linux-image-amd64       base,numa2 -"
+	"trixie-bpo        trixie-backports  linux-image-amd64       all        -"
+	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool -"
+	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base       -"
+	"debug             trixie-backports  linux-source            all        $ND_DEBUG_APPEND"
 )
 
 # nd_matrix_names: every name, in the table's order.
@@ -35,15 +48,19 @@ nd_matrix_names() {
 	done
 }
 
-# nd_matrix_row NAME: set ND_K_NAME, ND_K_SUITE, ND_K_META and ND_K_BOOTS
-# from NAME's row; fails for a name that is not in the table.
+# nd_matrix_row NAME: set ND_K_NAME, ND_K_SUITE, ND_K_META, ND_K_BOOTS and
+# ND_K_APPEND (spaces, empty for none) from NAME's row; fails for a name
+# that is not in the table.
 nd_matrix_row() {
-	local row name suite meta boots
+	local row name suite meta boots append
 	for row in "${ND_MATRIX[@]}"; do
-		read -r name suite meta boots <<<"$row"
+		read -r name suite meta boots append <<<"$row"
 		[[ $name == "$1" ]] || continue
+		[[ $append == - ]] && append=
 		# shellcheck disable=SC2034 # read by the callers
 		ND_K_NAME=$name ND_K_SUITE=$suite ND_K_META=$meta ND_K_BOOTS=$boots
+		# shellcheck disable=SC2034 # read by the callers
+		ND_K_APPEND=${append//,/ }
 		return 0
 	done
 	nd_log "unknown kernel '$1' (the matrix has: $(nd_matrix_names | tr '\n' ' '))"
