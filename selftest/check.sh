@@ -27,6 +27,8 @@ ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
 ND_DKMS=${ND_DKMS:-bookworm trixie}
 [[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm trixie"
 
+STOCK_CHECKERS=slub_debug=FZPU,page_poison=1,kfence.sample_interval=100
+
 # One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
 # memory, extra cmdline (commas for spaces), module params ("-" for none).
 # "base" boots run on every kernel; "selftest" is the plain selftest, left
@@ -36,8 +38,11 @@ ND_DKMS=${ND_DKMS:-bookworm trixie}
 # boot, so no free page sits in a 1G leaf; with 5G, [1G,2G) stays one,
 # unless KASLR loads the kernel there (its text mapping splits the leaf).
 BOOTS=(
-	"selftest smp2-512M selftest 2 512M - -"
-	"numa2 smp2-512M-numa2 selftest 2 512M:2 - -"
+	# On every kernel the selftest and stress boots run with the slab and
+	# page checkers a stock kernel has built in: SLUB's red zones, poison
+	# and free-pointer checks, page poisoning, and KFENCE sampling.
+	"selftest smp2-512M selftest 2 512M $STOCK_CHECKERS -"
+	"numa2 smp2-512M-numa2 selftest 2 512M:2 $STOCK_CHECKERS -"
 	"pti5g smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
 	"crash smp2-512M crash 2 512M - -"
 	# A write through a sealed area's own address: the real fault.
@@ -48,9 +53,13 @@ BOOTS=(
 	"base smp2-512M hibernate 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
-	"stress-long smp4-1G stress 4 1G secretmem.enable=1 stress=60,pool_max_mb=32"
-	"stress-short smp4-1G stress 4 1G secretmem.enable=1 stress=30,pool_max_mb=32"
+	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"
+	"stress-short smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=30,pool_max_mb=32"
 	"pool smp2-512M pool 2 512M - pool_max_mb=128"
+	# A module linking to our exports, loaded with insmod (no DKMS).
+	"consumer smp2-512M consumer 2 512M - -"
+	# The kernel's own fault injection on the stress workload (debug only).
+	"faults smp4-1G faults 4 1G - stress=30,pool_max_mb=32"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.
 	"bench smp4-512M bench-smoke 4 512M - -"
 )
@@ -63,6 +72,7 @@ boot_selected() {
 	selftest) ! boot_selected numa2 ;;
 	stress-long) [[ $ND_K_BOOTS == all ]] ;;
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;
+	faults) [[ $ND_K_META == linux-source ]] ;;
 	*) [[ $ND_K_BOOTS == all || ,$ND_K_BOOTS, == *,$tag,* ]] ;;
 	esac
 }
@@ -143,9 +153,59 @@ sparse_test() {
 	fi
 }
 
+# The debug kernel's checkers, each with the line it prints when it is
+# switched on (debug_pagealloc prints none: its command-line switch).
+CHECKERS=(
+	"lockdep:Lock dependency validator"
+	"KASAN:KernelAddressSanitizer initialized"
+	"KFENCE:kfence: initialized"
+	"kmemleak:Kernel memory leak detector initialized"
+	"debug_pagealloc:Kernel command line:.* debug_pagealloc=on"
+	"kmemleak scan:ND-KMEMLEAK: "
+)
+
+# checkers_test NAME APPEND: the boot just judged ran with every checker on
+# (debug_pagealloc where APPEND asked for it).
+checkers_test() {
+	local name=$1 append=$2 c missing=()
+	for c in "${CHECKERS[@]}"; do
+		[[ $c == debug_pagealloc:* && $append != *debug_pagealloc=on* ]] && continue
+		grep -q -E "${c#*:}" "$ND_CONSOLE" || missing+=("${c%%:*}")
+	done
+	# The crash boots end in the panic they provoke, before any scan.
+	[[ ${missing[*]} == "kmemleak scan" && $name == */crash* ]] && missing=()
+	if ((${#missing[@]})); then
+		nd_result FAIL "$name: checkers active" "not seen: ${missing[*]}"
+	else
+		nd_result PASS "$name: checkers active"
+	fi
+}
+
+# consumer_build DIR: selftest/consumer's nd_keystore.ko, a module that
+# links to our exports, built into DIR-consumer against the Module.symvers
+# of the module in DIR, for the consumer boot (no DKMS: insmod of both).
+consumer_build() {
+	local dir=$1 log=$ND_LOGDIR/$ND_KREL-consumer.log diags
+	rm -rf "$dir-consumer"
+	cp -r "$ND_ROOT/selftest/consumer" "$dir-consumer"
+	if ! nd_kmake -C "$dir-consumer" --no-print-directory KDIR="$ND_KDIR" \
+		ND_SYMVERS="$dir/Module.symvers" ND_INCLUDE="$ND_ROOT" \
+		ND_KBUILD_FLAGS="W=1" >"$log" 2>&1; then
+		nd_result FAIL "$ND_KREL: consumer builds W=1 clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
+		return 1
+	fi
+	diags=$(nd_diagnostics "$log")
+	if [[ -n $diags ]]; then
+		nd_result FAIL "$ND_KREL: consumer builds W=1 clean" "first: $(head -n1 <<<"$diags")"
+	else
+		nd_result PASS "$ND_KREL: consumer builds W=1 clean"
+	fi
+}
+
 # kernel_tests NAME: fetch, build, check and boot one kernel of the matrix.
 kernel_tests() {
-	local kname=$1 dir wlog boot tag name mode smp mem append args built=1
+	local kname=$1 dir wlog boot tag name mode smp mem append args row_append built=1
+	local -a consumer
 	nd_log "== kernel $kname"
 	if ! nd_matrix_row "$kname"; then
 		ND_K_BOOTS=all
@@ -162,16 +222,27 @@ kernel_tests() {
 	build_tests "$dir" "$wlog" || built=0
 	sparse_test "$dir-sparse" "$ND_LOGDIR/$ND_KREL-sparse.log" "$wlog" "$dir"
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
-	if ((built)) && ! nd_initramfs "$ND_INITRD" "$dir/nodirect_alloc.ko"; then
+	consumer=()
+	if ((built)) && kernel_boots | grep -q '^consumer '; then
+		consumer_build "$dir" && consumer=("$dir-consumer/nd_keystore.ko=/nd_keystore.ko")
+	fi
+	if ((built)) && ! nd_initramfs "$ND_INITRD" "$dir/nodirect_alloc.ko" "${consumer[@]}"; then
 		built=0
 	fi
 	# fd 3: nothing a boot runs may eat the list.
 	while read -r -u 3 tag name mode smp mem append args; do
 		[[ $append == - ]] && append=
 		append=${append//,/ }
+		# debug_pagealloc maps the direct map with 4K pages only: the
+		# boot that needs a 1G leaf to split runs without it.
+		row_append=$ND_K_APPEND
+		[[ $tag == pti5g ]] && row_append=$(sed 's/debug_pagealloc=on *//' <<<"$row_append")
+		# The row's last: its switches win over the boot's.
+		append=$append${row_append:+${append:+ }$row_append}
 		[[ $args == - ]] && args=
 		if ((built)); then
 			nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
+			[[ $ND_K_META == linux-source ]] && checkers_test "$ND_KREL/$name/$mode" "$append"
 		else
 			nd_result FAIL "$ND_KREL/$name/$mode: boot verdict" "not run: no module"
 		fi

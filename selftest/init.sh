@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|pool|crash|demo|hazards|hibernate
+#   nd.mode=selftest|stress|faults|consumer|pool|crash|demo|hazards|hibernate
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -40,12 +40,54 @@ show_counters() {
 	fi
 }
 
+# leak_check: on a kernel with kmemleak (the debug kernel), after rmmod:
+# objects younger than 5 s are never reported, so wait, then scan twice
+# (an object is reported once two scans found it unreferenced). A report
+# whose backtrace names the module, or an address no symbol covers any
+# more (the module's text, gone with rmmod), fails the boot; the kernel's
+# own reports are shown and counted, not judged.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+leak_check() {
+	[ -e "$KMEMLEAK" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	[ -e "$KMEMLEAK" ] || return 0
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >/tmp/kmemleak.txt
+	total=$(grep -c '^unreferenced object' /tmp/kmemleak.txt)
+	ours=$(awk '
+		/^unreferenced object/ { if (ours) n++; ours = 0 }
+		/^ +(nodirect_alloc|.*\[nodirect_alloc\])/ || /^ +0x[0-9a-f]+$/ { ours = 1 }
+		END { if (ours) n++; print n + 0 }' /tmp/kmemleak.txt)
+	echo "ND-KMEMLEAK: $total reports, $ours naming nodirect_alloc"
+	if [ "$ours" -ne 0 ]; then
+		cat /tmp/kmemleak.txt
+		verdict FAIL "kmemleak: $ours leaks of nodirect_alloc"
+	fi
+}
+
 # unload_and_judge: rmmod, then PASS unless the kernel was tainted by a
-# warning or an oops on the way.
+# warning or an oops on the way, or kmemleak found a leak of ours.
 unload_and_judge() {
 	rmmod nodirect_alloc || verdict FAIL "rmmod failed"
+	leak_check
 	judge
 }
+
+# wait_log TEXT: wait up to 120 s for TEXT in the kernel log.
+wait_log() {
+	i=0
+	while ! dmesg | grep -q "$1"; do
+		i=$((i + 1))
+		[ $i -le 1200 ] || return 1
+		sleep 0.1
+	done
+}
+
+# The faults boot: the chance of each eligible allocation failing, and a
+# cap on how many may fail (what is left of it tells how many did).
+FAULT_PERCENT=2
+FAULT_TIMES=100000
 
 # judge: PASS unless the kernel was tainted by a warning or an oops.
 judge() {
@@ -104,6 +146,87 @@ stress)
 	echo "ND-STRESS: stress-ng passed"
 	show_counters
 	unload_and_judge
+	;;
+consumer)
+	# selftest/consumer's nd_keystore: a module that links to our exports
+	# and keeps a key in nd_kzalloc() memory and a sealed one in
+	# nd_vmalloc() memory. Loaded after us with insmod, used through its
+	# sysfs, unloaded before us.
+	KS=/sys/kernel/nd_keystore
+	insmod "$MODULE" $args || verdict FAIL "insmod nodirect_alloc failed"
+	insmod /nd_keystore.ko || verdict FAIL "insmod nd_keystore failed"
+	[ -e /sys/module/nodirect_alloc/holders/nd_keystore ] ||
+		verdict FAIL "nd_keystore does not hold nodirect_alloc"
+	[ "$(cat $SYSFS/kmalloc_objects) $(cat $SYSFS/live_allocs) $(cat $SYSFS/seals)" = "1 2 1" ] ||
+		verdict FAIL "kmalloc_objects, live_allocs, seals are not 1 2 1"
+	[ "$(cat $KS/hidden)" = 1 ] || verdict FAIL "the key is not hidden from the direct map"
+	[ "$(cat $KS/sealed)" = 1 ] || verdict FAIL "the sealed key is writable or changed"
+	# SipHash-2-4 reference vector: key 00..0f, message 00..07.
+	echo 000102030405060708090a0b0c0d0e0f >$KS/key || verdict FAIL "key not taken"
+	printf '\000\001\002\003\004\005\006\007' >$KS/digest
+	got=$(cat $KS/digest)
+	[ "$got" = 93f5f5799a932462 ] || verdict FAIL "digest $got"
+	echo "ND-CONSUMER: key hidden, sealed key read-only, digest $got"
+	echo nothex >$KS/key 2>/dev/null && verdict FAIL "a bad key was taken"
+	show_counters
+	rmmod nd_keystore || verdict FAIL "rmmod nd_keystore failed"
+	dmesg | grep -q -E 'nd_keystore: keys? wiped and freed' || verdict FAIL "no 'keys wiped' message"
+	[ "$(cat $SYSFS/kmalloc_objects)" = 0 ] || verdict FAIL "small objects live after the consumer left"
+	# An emptied slab page is released by a worker a second later.
+	sleep 2
+	[ "$(cat $SYSFS/live_allocs)" = 0 ] || verdict FAIL "allocations live after the consumer left"
+	unload_and_judge
+	;;
+faults)
+	# The debug kernel's own fault injection (fail_page_alloc, failslab)
+	# on the stress workload, restricted by its stack-trace filter to
+	# allocations with our module's text on the stack: the only module
+	# here, so the rounded range of its sections is ours alone. The
+	# workers hold until the injection is armed (stress_hold), and the
+	# final checks until it is off again.
+	free_before=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	insmod "$MODULE" stress_hold=1 $args &
+	ins=$!
+	wait_log 'stress: holding before the workers start' || verdict FAIL "stress never held"
+	addrs=$(cat /sys/module/nodirect_alloc/sections/.* | sort)
+	start=$(echo "$addrs" | head -n1 | sed 's/[0-9a-f]\{6\}$/000000/')
+	end=$(echo "$addrs" | tail -n1 | sed 's/[0-9a-f]\{6\}$/ffffff/')
+	FI=/sys/kernel/debug
+	mount -t debugfs debugfs $FI 2>/dev/null
+	for a in fail_page_alloc failslab; do
+		echo 0 >$FI/$a/verbose
+		echo N >$FI/$a/ignore-gfp-wait
+		echo 1 >$FI/$a/interval
+		echo $FAULT_TIMES >$FI/$a/times
+		echo "$start" >$FI/$a/require-start
+		echo "$end" >$FI/$a/require-end
+		echo "$FAULT_PERCENT" >$FI/$a/probability
+	done
+	echo 0 >$FI/fail_page_alloc/min-order
+	echo "ND-FAULTS: injecting at $FAULT_PERCENT% into $start-$end"
+	echo 0 >/sys/module/nodirect_alloc/parameters/stress_hold
+	wait_log 'stress: holding after the workers stopped' || verdict FAIL "stress never stopped"
+	injected=
+	for a in fail_page_alloc failslab; do
+		echo 0 >$FI/$a/probability
+		injected="$injected $a=$((FAULT_TIMES - $(cat $FI/$a/times)))"
+	done
+	echo 0 >/sys/module/nodirect_alloc/parameters/stress_hold
+	wait "$ins" || verdict FAIL "insmod stress failed under fault injection"
+	refused=$(dmesg | sed -n 's/.* \([0-9]*\) allocations refused for memory$/\1/p' | tail -n1)
+	echo "ND-FAULTS: injected$injected; $refused of our allocations refused"
+	total=0
+	for i in $injected; do
+		total=$((total + ${i#*=}))
+	done
+	[ "$total" -ge 100 ] || verdict FAIL "only $total faults injected"
+	[ "${refused:-0}" -ge 100 ] || verdict FAIL "only ${refused:-0} of our calls saw a fault"
+	show_counters
+	rmmod nodirect_alloc || verdict FAIL "rmmod failed"
+	free_after=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	echo "ND-FAULTS: MemFree $free_before kB before insmod, $free_after kB after rmmod"
+	leak_check
+	judge
 	;;
 pool)
 	# The pool full of free blocks, then a program that needs more than
@@ -216,6 +339,7 @@ hazards)
 	rmmod nodirect_alloc || verdict FAIL "rmmod failed"
 	dmesg | grep -q 'nodirect_alloc: unloading with 1 allocations live: wiped, restored' ||
 		verdict FAIL "rmmod did not report restoring the live allocation"
+	leak_check
 	judge
 	;;
 *)

@@ -14,6 +14,7 @@
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/prandom.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
@@ -30,6 +31,36 @@
 #define ND_STRESS_LARGE_PAGES	512
 /* Pages the CPA churn thread flips between UC and WB at a time. */
 #define ND_STRESS_CHURN_PAGES	16
+
+/*
+ * The faults boot (selftest/init.sh) points the kernel's own fault
+ * injection at our text, which exists only once insmod has begun: with
+ * stress_hold=1 the workers wait until user space clears it, and when they
+ * have stopped it is set again and the final checks wait until user space
+ * has switched the injection off and cleared it once more.
+ */
+static bool stress_hold;
+module_param(stress_hold, bool, 0644);
+MODULE_PARM_DESC(stress_hold,
+		 "stress waits for this to be cleared, before and after its workers run");
+
+/* How long a hold may last before the run goes on alone. */
+#define ND_STRESS_HOLD_MAX_S	120
+
+/* Wait, a tenth of a second at a time, until user space clears the hold. */
+static void nd_stress_hold_wait(const char *what)
+{
+	unsigned int i;
+
+	if (!READ_ONCE(stress_hold))
+		return;
+	pr_info("# stress: holding %s\n", what);
+	for (i = 0; i < ND_STRESS_HOLD_MAX_S * 10 && READ_ONCE(stress_hold); i++)
+		msleep(100);
+	pr_info("# stress: hold %s %s\n", what,
+		READ_ONCE(stress_hold) ? "timed out" : "released");
+	WRITE_ONCE(stress_hold, false);
+}
 
 struct nd_stress_slot {
 	u8 *p;
@@ -214,6 +245,8 @@ static int nd_stress_worker_fn(void *arg)
 	struct nd_stress_slot *s;
 	unsigned int i;
 
+	while (READ_ONCE(stress_hold) && !kthread_should_stop())
+		msleep(100);
 	while (!kthread_should_stop()) {
 		if (prandom_u32_state(&w->rnd) & 1) {
 			nd_stress_small(w, &w->obj[prandom_u32_state(&w->rnd) %
@@ -250,6 +283,8 @@ static int nd_stress_churn_fn(void *arg)
 	struct nd_stress_churn *c = arg;
 	unsigned int i, n;
 
+	while (READ_ONCE(stress_hold) && !kthread_should_stop())
+		msleep(100);
 	while (!kthread_should_stop()) {
 		for (n = 0; n < ND_STRESS_CHURN_PAGES; n++) {
 			pages[n] = alloc_page(GFP_KERNEL | __GFP_NOWARN);
@@ -291,6 +326,7 @@ int nd_stress_run(unsigned int seconds)
 	unsigned long ops = 0, checks = 0, errors = 0, alloc_failures = 0;
 	unsigned int cpu, i, n = 0, pass = 0, fail = 0;
 	struct nd_stress_churn churn = { };
+	bool hold = READ_ONCE(stress_hold);
 	struct nd_stress_worker *workers;
 	long live_allocs, live_pages;
 	struct nd_sweep sweep;
@@ -323,6 +359,7 @@ int nd_stress_run(unsigned int seconds)
 	if (IS_ERR(churn.task))
 		churn.task = NULL;
 
+	nd_stress_hold_wait("before the workers start");
 	/* A second at a time: one long sleep would look like a hung task. */
 	for (i = 0; i < seconds; i++)
 		msleep(MSEC_PER_SEC);
@@ -341,6 +378,10 @@ int nd_stress_run(unsigned int seconds)
 		alloc_failures += w->alloc_failures;
 	}
 	kfree(workers);
+	if (hold) {
+		WRITE_ONCE(stress_hold, true);
+		nd_stress_hold_wait("after the workers stopped");
+	}
 	/* Empty pages of small objects go back to the pool now. */
 	nd_kmalloc_release_now();
 	/* Frees from atomic context finish their vfree() in a worker. */
