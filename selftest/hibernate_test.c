@@ -18,6 +18,7 @@
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/string.h>
+#include <linux/suspend.h>
 
 #include "nd_internal.h"
 #include "probe.h"
@@ -35,7 +36,42 @@ static struct nd_hib {
 	bool snapshot;
 	long live;
 	unsigned long blocks;
+	/* The consumer's key, and what its notifier saw. */
+	void *key;
+	unsigned int key_freed, key_again, key_refused;
 } nd_hib;
+
+#define ND_HIB_KEY_BYTES	32
+
+/*
+ * A consumer as the header tells one to write it: default priority, its
+ * secret freed at PREPARE and allocated again at POST.
+ */
+static int nd_hib_consumer(struct notifier_block *nb, unsigned long action,
+			   void *data)
+{
+	switch (action) {
+	case PM_HIBERNATION_PREPARE:
+		nd_kfree(nd_hib.key);
+		nd_hib.key = NULL;
+		nd_hib.key_freed++;
+		break;
+	case PM_POST_HIBERNATION:
+		if (nd_hib.key)
+			break;
+		nd_hib.key = nd_kmalloc(ND_HIB_KEY_BYTES, GFP_KERNEL);
+		if (nd_hib.key)
+			nd_hib.key_again++;
+		else
+			nd_hib.key_refused++;
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nd_hib_consumer_nb = {
+	.notifier_call = nd_hib_consumer,
+};
 
 static int nd_hib_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -100,19 +136,33 @@ int nd_hibernate_test_start(void)
 		nd_pool_set_max(ND_POOL_DEFAULT_MB);
 	nd_pool_drain();
 	nd_probe_sweep(&nd_hib.baseline);
+	nd_hib.key = nd_kmalloc(ND_HIB_KEY_BYTES, GFP_KERNEL);
+	if (!nd_hib.key)
+		return -ENOMEM;
+	ret = register_pm_notifier(&nd_hib_consumer_nb);
+	if (ret)
+		goto free_key;
 	ret = register_kretprobe(&nd_hib_probe);
 	if (ret) {
 		pr_err("hibernate: cannot probe swsusp_save (%d)\n", ret);
-		return ret;
+		goto unregister;
 	}
 	nd_hib.task = kthread_run(nd_hib_thread, NULL, "nd_hibernate");
 	if (IS_ERR(nd_hib.task)) {
+		ret = PTR_ERR(nd_hib.task);
 		unregister_kretprobe(&nd_hib_probe);
-		return PTR_ERR(nd_hib.task);
+		goto unregister;
 	}
 	nd_hib.probed = true;
 	pr_info("hibernate: allocating in a loop; hibernate now\n");
 	return 0;
+
+unregister:
+	unregister_pm_notifier(&nd_hib_consumer_nb);
+free_key:
+	nd_kfree(nd_hib.key);
+	nd_hib.key = NULL;
+	return ret;
 }
 
 /* One KTAP result: number @n, why it failed if it did. */
@@ -148,10 +198,13 @@ void nd_hibernate_test_stop(void)
 		return;
 	kthread_stop(nd_hib.task);
 	unregister_kretprobe(&nd_hib_probe);
+	unregister_pm_notifier(&nd_hib_consumer_nb);
 	nd_hib.probed = false;
+	nd_kfree(nd_hib.key);
+	nd_hib.key = NULL;
 
 	pr_info("KTAP version 1\n");
-	pr_info("1..4\n");
+	pr_info("1..5\n");
 	pr_info("    # %lu allocations (%lu after the image), %lu refused\n",
 		nd_hib.allocs, nd_hib.allocs_after, nd_hib.refused);
 	nd_hib_case(&n, &fail, nd_hib.snapshot, "image_made",
@@ -182,6 +235,12 @@ void nd_hibernate_test_stop(void)
 		    "refused_in_window_then_allowed",
 		    "%lu refused, %lu allowed after the image", nd_hib.refused,
 		    nd_hib.allocs_after);
+	nd_hib_case(&n, &fail, nd_hib.snapshot && nd_hib.key_freed &&
+		    nd_hib.key_again && !nd_hib.key_refused,
+		    "consumer_frees_at_prepare_allocates_at_post",
+		    "image %s; the consumer freed its key %u times at PREPARE, got a new one %u times at POST, was refused %u times",
+		    nd_hib.snapshot ? "made" : "never made", nd_hib.key_freed,
+		    nd_hib.key_again, nd_hib.key_refused);
 	pr_info("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
 		n - fail, fail);
 }
