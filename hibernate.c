@@ -72,36 +72,54 @@ static bool nd_pm_anything_hidden(long *live, unsigned long *blocks)
 	return *live || *blocks || atomic_long_read(&nd_stats.leaked_pages);
 }
 
-static int nd_pm_notify(struct notifier_block *nb, unsigned long action,
-			void *data)
+/*
+ * PREPARE is checked after every notifier of a higher priority, so that a
+ * consumer (of the default priority 0) can free its secrets there first;
+ * POST unblocks before them, so that the consumer can allocate again.
+ */
+#define ND_PM_CHECK_PRIORITY	(-100)
+#define ND_PM_UNBLOCK_PRIORITY	100
+
+static int nd_pm_check(struct notifier_block *nb, unsigned long action,
+		       void *data)
 {
 	unsigned long blocks;
 	long live;
 
-	switch (action) {
-	case PM_HIBERNATION_PREPARE:
-		/* No allocation is in flight once this returns. */
-		nd_pm_set_frozen(true);
-		/* Frees from atomic context return their pages first. */
-		nd_deferred_flush();
-		nd_pool_drain();
-		if (!nd_pm_anything_hidden(&live, &blocks))
-			return NOTIFY_DONE;
-		pr_warn("refusing hibernation: %ld allocations live, %lu pool blocks and %ld leaked pages hidden; the image would hold them\n",
-			live, blocks, atomic_long_read(&nd_stats.leaked_pages));
-		/* A notifier that fails gets no POST_HIBERNATION. */
-		nd_pm_set_frozen(false);
-		return notifier_from_errno(-EBUSY);
-	case PM_POST_HIBERNATION:
-		nd_pm_set_frozen(false);
+	if (action != PM_HIBERNATION_PREPARE)
 		return NOTIFY_DONE;
-	default:
+	/* No allocation is in flight once this returns. */
+	nd_pm_set_frozen(true);
+	/* Frees from atomic context return their pages first. */
+	nd_deferred_flush();
+	/* Pages whose last small object was freed a moment ago too. */
+	nd_kmalloc_release_now();
+	nd_pool_drain();
+	if (!nd_pm_anything_hidden(&live, &blocks))
 		return NOTIFY_DONE;
-	}
+	pr_warn("refusing hibernation: %ld allocations live, %lu pool blocks and %ld leaked pages hidden; the image would hold them\n",
+		live, blocks, atomic_long_read(&nd_stats.leaked_pages));
+	/* A notifier that fails gets no POST_HIBERNATION. */
+	nd_pm_set_frozen(false);
+	return notifier_from_errno(-EBUSY);
 }
 
-static struct notifier_block nd_pm_nb = {
-	.notifier_call = nd_pm_notify,
+static int nd_pm_unblock(struct notifier_block *nb, unsigned long action,
+			 void *data)
+{
+	if (action == PM_POST_HIBERNATION)
+		nd_pm_set_frozen(false);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nd_pm_check_nb = {
+	.notifier_call = nd_pm_check,
+	.priority = ND_PM_CHECK_PRIORITY,
+};
+
+static struct notifier_block nd_pm_unblock_nb = {
+	.notifier_call = nd_pm_unblock,
+	.priority = ND_PM_UNBLOCK_PRIORITY,
 };
 
 /*
@@ -129,10 +147,15 @@ ND_DEFINE_SYSCORE(nd_pm_syscore, nd_pm_syscore_check);
  */
 int __init nd_pm_init(void)
 {
-	int ret = register_pm_notifier(&nd_pm_nb);
+	int ret = register_pm_notifier(&nd_pm_unblock_nb);
 
 	if (ret)
 		return ret;
+	ret = register_pm_notifier(&nd_pm_check_nb);
+	if (ret) {
+		unregister_pm_notifier(&nd_pm_unblock_nb);
+		return ret;
+	}
 	nd_register_syscore(&nd_pm_syscore);
 	return 0;
 }
@@ -143,5 +166,6 @@ int __init nd_pm_init(void)
 void nd_pm_exit(void)
 {
 	nd_unregister_syscore(&nd_pm_syscore);
-	unregister_pm_notifier(&nd_pm_nb);
+	unregister_pm_notifier(&nd_pm_check_nb);
+	unregister_pm_notifier(&nd_pm_unblock_nb);
 }

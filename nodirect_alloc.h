@@ -34,6 +34,13 @@ enum nd_prot {
  * give it to set_vm_flush_reset_perms().  A reference taken with
  * get_page() does not keep a page past nd_vfree(): the page goes back to
  * the pool, or to the page allocator once the reference is dropped.
+ *
+ * Hibernation is refused while anything is allocated, and allocations are
+ * refused while it is under way.  To let it happen, free your secrets in a
+ * PM notifier at PM_HIBERNATION_PREPARE and allocate them again at
+ * PM_POST_HIBERNATION, with a priority from -99 to 99 (the default 0 will
+ * do): this module checks at -100, after you, and lets allocations in
+ * again at 100, before you.
  */
 
 /**
