@@ -49,8 +49,10 @@ BOOTS=(
 	"base smp2-512M crash-seal 2 512M - -"
 	"base smp2-512M hazards 2 512M - -"
 	"nopool smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
-	# Every kernel: the hibernation window is a promise on each.
+	# Every kernel: the hibernation window is a promise on each, and so
+	# is the last-moment refusal for a module loaded after PREPARE.
 	"base smp2-512M hibernate 2 512M - -"
+	"base smp2-512M snapshot 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
 	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"

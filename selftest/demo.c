@@ -150,6 +150,22 @@ int nd_crash_run(void)
 	return -EIO;
 }
 
+#define ND_HOLD_MARKER_WORDS	16
+
+/*
+ * A binary marker no other memory holds (the log shows only its seed), for
+ * selftest/snapshot_probe.c to look for in a hibernation image.
+ */
+static void nd_hold_marker(void *dst)
+{
+	u32 seed = get_random_u32(), *m = dst;
+	unsigned int i;
+
+	for (i = 0; i < ND_HOLD_MARKER_WORDS; i++)
+		m[i] = (seed + i) * 2654435761u ^ 0x5a5aa5a5u;
+	pr_info("hold: marker %08x\n", seed);
+}
+
 /**
  * nd_hold_run() - keep one secret allocation live until rmmod
  *
@@ -167,6 +183,7 @@ int nd_hold_run(void)
 	if (!p)
 		return -ENOMEM;
 	strscpy(p, nd_secret, PAGE_SIZE);
+	nd_hold_marker(p + PAGE_SIZE / 2);
 	pr_info("hold: live allocation at %px, %lu bytes, holding \"%s\"\n",
 		p, PAGE_SIZE, nd_secret);
 	pr_info("hold: its direct-map alias at %px\n",

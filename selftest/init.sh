@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|faults|consumer|pool|crash|demo|hazards|hibernate
+#   nd.mode=selftest|stress|faults|consumer|snapshot|pool|crash|demo|hazards|hibernate
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -145,6 +145,22 @@ stress)
 	[ "$sng_rc" -eq 0 ] || verdict FAIL "stress-ng exit $sng_rc"
 	echo "ND-STRESS: stress-ng passed"
 	show_counters
+	unload_and_judge
+	;;
+snapshot)
+	# User-space hibernation (/dev/snapshot) that meets the module only
+	# after PM_HIBERNATION_PREPARE: snapshot_probe opens the device (which
+	# sends PREPARE), freezes the tasks, loads the module with a live
+	# allocation holding a marker, and asks for the image.
+	snapshot_probe "$MODULE"
+	rc=$?
+	case $rc in
+	0) echo "ND-SNAPSHOT: the image was refused" ;;
+	1) echo "ND-SNAPSHOT: the image was made without the marker" ;;
+	3) verdict FAIL "the hibernation image holds the marker of a live allocation" ;;
+	*) verdict FAIL "snapshot_probe failed ($rc)" ;;
+	esac
+	lsmod | grep -q '^nodirect_alloc ' || verdict FAIL "the module was not loaded"
 	unload_and_judge
 	;;
 consumer)

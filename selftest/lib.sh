@@ -303,13 +303,13 @@ nd_initramfs() {
 	shift 2
 	mkdir -p "$tools"
 	local tool
-	for tool in kcore_read memhog; do
+	for tool in kcore_read memhog snapshot_probe; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$tools/$tool" \
 			"$ND_ROOT/selftest/$tool.c" || return
 	done
 	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
 		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" \
-		"$tools/memhog=/bin/memhog" $(nd_dynamic_binary /usr/bin/stress-ng) "$@"
+		"$tools/memhog=/bin/memhog" "$tools/snapshot_probe=/bin/snapshot_probe" $(nd_dynamic_binary /usr/bin/stress-ng) "$@"
 }
 
 # nd_dynamic_binary PATH: PATH and every shared library it loads (the
