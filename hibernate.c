@@ -124,14 +124,18 @@ static struct notifier_block nd_pm_unblock_nb = {
 
 /*
  * Right before the image is made (and before suspend to RAM, where it
- * has nothing to say).  Interrupts are off: counters only.
+ * has nothing to say).  Interrupts are off: counters only.  Whether or not
+ * this module saw PREPARE: loaded after /dev/snapshot was opened, it never
+ * does.  Suspend to RAM has set its target state by now; hibernation (and
+ * a kexec that keeps this kernel) leaves it at PM_SUSPEND_ON.
  */
 static int nd_pm_syscore_check(void)
 {
 	unsigned long blocks;
 	long live;
 
-	if (!READ_ONCE(nd_pm_frozen) || !nd_pm_anything_hidden(&live, &blocks))
+	if (pm_suspend_target_state != PM_SUSPEND_ON ||
+	    !nd_pm_anything_hidden(&live, &blocks))
 		return 0;
 	pr_err("refusing hibernation at the last moment: %ld allocations live, %lu pool blocks hidden\n",
 	       live, blocks);
