@@ -113,10 +113,12 @@ static void *nd_kclass_take(struct nd_kclass *cls)
 /* A new hidden page for @cls, put on its partial list. */
 static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 {
+	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_slab *slab;
 	unsigned long flags;
 
-	slab = kzalloc(sizeof(*slab), nd_meta_gfp(gfp));
+	slab = nd_fail_as(ND_FAIL_SLAB, meta_gfp) ? NULL :
+	       kzalloc(sizeof(*slab), meta_gfp);
 	if (!slab)
 		return -ENOMEM;
 	slab->cls = cls;

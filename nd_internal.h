@@ -97,6 +97,7 @@ enum nd_fail_site {
 	ND_FAIL_SPLIT,		/* a table for splitting a large leaf */
 	ND_FAIL_HIDE,		/* writing one page's hidden entry */
 	ND_FAIL_BLOCK,		/* a 2 MiB block for the pool */
+	ND_FAIL_SLAB,		/* the structure of a page of nd_kmalloc() */
 	ND_FAIL_NR,
 };
 

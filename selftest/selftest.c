@@ -591,14 +591,14 @@ out:
 static const char * const nd_fail_names[ND_FAIL_NR] = {
 	[ND_FAIL_PAGE] = "page", [ND_FAIL_MAP] = "map", [ND_FAIL_META] = "meta",
 	[ND_FAIL_SPLIT] = "split", [ND_FAIL_HIDE] = "hide",
-	[ND_FAIL_BLOCK] = "block",
+	[ND_FAIL_BLOCK] = "block", [ND_FAIL_SLAB] = "slab",
 };
 
 /*
  * Make each step of nd_vmalloc_prot() fail in turn, for every pass through
  * it: each failure returns NULL, is counted, and leaves nothing live and no
  * entry of the direct map hidden.  (Split failures need a fresh large leaf,
- * so the split cases inject those.)
+ * so the split cases inject those; nd_kmalloc()'s cases inject its own.)
  */
 static int nd_test_fault_sweep(void)
 {
@@ -610,7 +610,8 @@ static int nd_test_fault_sweep(void)
 	void *p;
 
 	for (site = 0; site < ND_FAIL_NR; site++) {
-		if (site == ND_FAIL_SPLIT || site == ND_FAIL_BLOCK)
+		if (site == ND_FAIL_SPLIT || site == ND_FAIL_BLOCK ||
+		    site == ND_FAIL_SLAB)
 			continue;
 		for (nth = 1; nth <= 2 * ND_SWEEP_PAGES; nth++) {
 			prot = nth & 1 ? ND_NOT_PRESENT : ND_READ_ONLY;
@@ -815,6 +816,13 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "kmalloc_bad_calls", nd_test_kmalloc_bad_calls },
 	{ "kmalloc_footprint", nd_test_kmalloc_footprint },
 	{ "vseal", nd_test_vseal },
+	{ "pool_rollback", nd_test_pool_rollback },
+	{ "kmalloc_failure_once", nd_test_kmalloc_failure_once },
+	{ "vseal_twice", nd_test_vseal_twice },
+	{ "vseal_free_race", nd_test_vseal_free_race },
+	{ "vfree_sealed_atomic", nd_test_vfree_sealed_atomic },
+	/* Last: before its fix it leaves a sealed page of nd_kmalloc(). */
+	{ "kmalloc_page_internal", nd_test_kmalloc_page_internal },
 };
 
 static int nd_selftest_all(void)
