@@ -9,6 +9,7 @@
 
 #include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -724,25 +725,37 @@ void nd_vfree_internal(const void *addr)
 		nd_area_release(area);
 }
 
+/*
+ * One seal at a time: a caller that finds an area sealed must not return
+ * before the flush that made the seal true has completed, or its next
+ * write could still land through another CPU's stale writable entry.
+ */
+static DEFINE_MUTEX(nd_seal_lock);
+
 int nd_vseal(const void *addr)
 {
 	struct nd_area *area;
-	int ret;
+	int ret = 0;
 
+	mutex_lock(&nd_seal_lock);
 	area = nd_area_get(addr, false, false, __func__,
 			   __builtin_return_address(0));
-	if (!area)
-		return -EINVAL;
+	if (!area) {
+		ret = -EINVAL;
+		goto out;
+	}
 	/* Sealing twice changes nothing and needs no second flush. */
 	if (READ_ONCE(area->sealed))
-		return 0;
+		goto out;
 	ret = nd_pageattr_seal(area, true);
 	if (ret)
-		return ret;
+		goto out;
 	WRITE_ONCE(area->sealed, true);
 	nd_tlb_flush_all();
 	atomic_long_inc(&nd_stats.seals);
-	return 0;
+out:
+	mutex_unlock(&nd_seal_lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(nd_vseal);
 

@@ -109,7 +109,9 @@ void nd_vfree(const void *addr);
  * through @addr faults on every CPU (one TLB flush), while reads work.
  * The direct-map alias stays as nd_vmalloc*() left it.  There is no
  * unseal: a sealed secret stays sealed until nd_vfree(), which still
- * wipes, restores and frees it.  Sealing a sealed area again is harmless.
+ * wipes, restores and frees it.  Sealing a sealed area again is harmless,
+ * and returns only once the seal holds on every CPU (seals of all areas
+ * are made one at a time).
  *
  * Context: Process context, may sleep.
  * Return: 0, or -EINVAL (reported, nothing changed) for a pointer that is
