@@ -9,6 +9,7 @@
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 
 #include "nodirect_alloc.h"
@@ -82,6 +83,29 @@ static inline gfp_t nd_meta_kvgfp(gfp_t gfp)
 	return GFP_KERNEL | (gfp & __GFP_NOWARN) |
 	       (gfp & (__GFP_NORETRY | __GFP_RETRY_MAYFAIL) ?
 		__GFP_RETRY_MAYFAIL : 0);
+}
+
+/*
+ * A GFP_NOFS or GFP_NOIO caller's scope around everything allocated on its
+ * behalf, as __vmalloc_node_range() does: the GFP_KERNEL of our own
+ * bookkeeping, split tables and pool blocks would otherwise let reclaim
+ * recurse into the caller's filesystem or block device.
+ */
+static inline unsigned int nd_memalloc_save(gfp_t gfp)
+{
+	if (!(gfp & __GFP_IO))
+		return memalloc_noio_save();
+	if (!(gfp & __GFP_FS))
+		return memalloc_nofs_save();
+	return 0;
+}
+
+static inline void nd_memalloc_restore(gfp_t gfp, unsigned int flags)
+{
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(flags);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(flags);
 }
 
 /* nd_vfree() in atomic context wipes at once up to this many pages. */

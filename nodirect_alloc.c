@@ -520,21 +520,14 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 /*
  * Allocate and hide; NULL on failure.  Everything it allocates on the way
  * (bookkeeping, split tables, pool blocks) honours the caller's
- * GFP_NOFS/GFP_NOIO through a memalloc scope, as __vmalloc_node_range()
- * does: their own GFP_KERNEL would let reclaim recurse into the caller's
- * filesystem or block device.
+ * GFP_NOFS/GFP_NOIO through a memalloc scope.
  */
 static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot)
 {
+	unsigned int flags = nd_memalloc_save(gfp);
 	struct page **pages = NULL;
-	unsigned int flags = 0;
 	void *addr;
-
-	if (!(gfp & __GFP_IO))
-		flags = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		flags = memalloc_nofs_save();
 
 	addr = nd_vmalloc_pooled(size, gfp, prot);
 	if (!addr) {
@@ -545,10 +538,7 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 		}
 	}
 
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(flags);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(flags);
+	nd_memalloc_restore(gfp, flags);
 	return addr;
 }
 
