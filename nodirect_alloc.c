@@ -365,6 +365,25 @@ static void nd_register(struct nd_area *area)
 	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
 }
 
+/*
+ * nd_adopt(), registering the area as @internal (a page of nd_kmalloc())
+ * from the start: no consumer's stale nd_vfree() or nd_vseal() of a
+ * reused address may ever find it as its own.
+ */
+static void *nd_adopt_as(void *addr, struct page **pages, unsigned long size,
+			 enum nd_prot prot, gfp_t gfp, bool internal)
+{
+	struct nd_area *area;
+
+	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot,
+			    gfp);
+	if (IS_ERR(area))
+		return NULL;
+	area->internal = internal;
+	nd_register(area);
+	return addr;
+}
+
 /**
  * nd_adopt() - hide the pages of a fresh mapping and register it
  * @addr: from nd_map_pages() or vmalloc(); still the caller's to free if
@@ -380,14 +399,7 @@ static void nd_register(struct nd_area *area)
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp)
 {
-	struct nd_area *area;
-
-	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot,
-			    gfp);
-	if (IS_ERR(area))
-		return NULL;
-	nd_register(area);
-	return addr;
+	return nd_adopt_as(addr, pages, size, prot, gfp, false);
 }
 
 /*
@@ -397,7 +409,7 @@ void *nd_adopt(void *addr, struct page **pages, unsigned long size,
  * never taken from the pool, which nobody is charged for.
  */
 static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
-			       enum nd_prot prot)
+			       enum nd_prot prot, bool internal)
 {
 	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_area *area;
@@ -420,6 +432,7 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
 	area->pooled = true;
 	area->nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	area->prot = prot;
+	area->internal = internal;
 	nd_register(area);
 	return addr;
 }
@@ -523,16 +536,17 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
  * GFP_NOFS/GFP_NOIO through a memalloc scope.
  */
 static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
-			       enum nd_prot prot)
+			       enum nd_prot prot, bool internal)
 {
 	unsigned int flags = nd_memalloc_save(gfp);
 	struct page **pages = NULL;
 	void *addr;
 
-	addr = nd_vmalloc_pooled(size, gfp, prot);
+	addr = nd_vmalloc_pooled(size, gfp, prot, internal);
 	if (!addr) {
 		addr = nd_map_pages(size, gfp, &pages);
-		if (addr && !nd_adopt(addr, pages, size, prot, gfp)) {
+		if (addr &&
+		    !nd_adopt_as(addr, pages, size, prot, gfp, internal)) {
 			vfree(addr);
 			addr = NULL;
 		}
@@ -542,30 +556,43 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 	return addr;
 }
 
+/*
+ * Allocate and hide, unless a hibernation image may be made (*@refused
+ * then).  NULL on failure, counted nowhere: that is the caller's.
+ */
+static void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
+			    bool internal, bool *refused)
+{
+	void *addr;
+
+	/* Nothing new is hidden while a hibernation image may be made. */
+	*refused = !nd_pm_alloc_begin();
+	if (*refused)
+		return NULL;
+	addr = nd_vmalloc_scoped(size, gfp, prot, internal);
+	nd_pm_alloc_end();
+	return addr;
+}
+
 static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot, void *caller)
 {
+	bool refused;
 	void *addr;
 
 	if (!nd_args_ok(size, gfp, prot, caller)) {
 		atomic_long_inc(&nd_stats.bad_calls);
 		return NULL;
 	}
-
-	/* Nothing new is hidden while a hibernation image may be made. */
-	if (!nd_pm_alloc_begin()) {
-		atomic_long_inc(&nd_stats.failures);
-		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
-				   caller);
-		return NULL;
-	}
-	addr = nd_vmalloc_scoped(size, gfp, prot);
-	nd_pm_alloc_end();
+	addr = nd_vmalloc_try(size, gfp, prot, false, &refused);
 	if (addr)
 		return addr;
 
 	atomic_long_inc(&nd_stats.failures);
-	if (!(gfp & __GFP_NOWARN))
+	if (refused)
+		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
+				   caller);
+	else if (!(gfp & __GFP_NOWARN))
 		pr_err_ratelimited("nd_vmalloc from %pS: could not allocate and hide %lu bytes\n",
 				   caller, size);
 	return NULL;
@@ -648,24 +675,17 @@ EXPORT_SYMBOL_GPL(nd_vfree);
  * @gfp: as for nd_vmalloc_prot().
  *
  * Like nd_vmalloc_prot(@size, @gfp, ND_NOT_PRESENT), but nd_vfree() and
- * nd_vseal() refuse the area: its objects belong to other callers.
+ * nd_vseal() refuse the area, from the moment it is registered: its
+ * objects belong to other callers.  A failure is not counted here:
+ * nd_kmalloc() counts and reports it, once.
  *
  * Return: the address, or NULL.
  */
 void *nd_vmalloc_internal(unsigned long size, gfp_t gfp)
 {
-	void *addr = nd_vmalloc_caller(size, gfp, ND_NOT_PRESENT,
-				       __builtin_return_address(0));
-	struct nd_area *area;
-	unsigned long flags;
+	bool refused;
 
-	if (!addr)
-		return NULL;
-	raw_spin_lock_irqsave(&nd_registry_lock, flags);
-	area = nd_registry_find(addr);
-	area->internal = true;
-	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
-	return addr;
+	return nd_vmalloc_try(size, gfp, ND_NOT_PRESENT, true, &refused);
 }
 
 /* A vmap_area and a vm_struct, which the kernel keeps for each area. */
