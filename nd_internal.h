@@ -60,6 +60,7 @@ struct nd_stats {
 	atomic_long_t pool_fallbacks;
 	atomic_long_t pool_blocks_taken;
 	atomic_long_t pool_blocks_returned;
+	atomic_long_t pool_blocks_rolled_back;	/* never taken: a call failed */
 	atomic_long_t pool_stale_flushes;	/* before freed pages are reused */
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
 	atomic_long_t pending_frees;		/* deferred, pages still hidden */

@@ -842,6 +842,8 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(pool_fallbacks), &nd_stats.pool_fallbacks },
 	{ ND_STAT_ATTR(pool_blocks_taken), &nd_stats.pool_blocks_taken },
 	{ ND_STAT_ATTR(pool_blocks_returned), &nd_stats.pool_blocks_returned },
+	{ ND_STAT_ATTR(pool_blocks_rolled_back),
+	  &nd_stats.pool_blocks_rolled_back },
 	{ ND_STAT_ATTR(pool_stale_flushes), &nd_stats.pool_stale_flushes },
 	{ ND_STAT_ATTR(leaked_pages), &nd_stats.leaked_pages },
 	{ ND_STAT_ATTR(seals), &nd_stats.seals },

@@ -131,6 +131,13 @@ int nd_vseal(const void *addr);
  * The object is reachable only through the returned address, which is
  * aligned to its size class.  It comes zeroed.
  *
+ * Pages are shared, so __GFP_ACCOUNT does not charge per object: a call
+ * that has to take a new page for its class charges that whole page to
+ * its cgroup, and the objects later carved from it, whoever asks for them,
+ * are charged to nobody; an object may also land on a page charged to
+ * another cgroup, or to none.  For memory that must be charged exactly,
+ * use nd_vmalloc_prot() with __GFP_ACCOUNT.
+ *
  * Context: Process context, may sleep.
  * Return: the object, or NULL.
  */

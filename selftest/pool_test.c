@@ -377,10 +377,14 @@ int nd_test_pool_rollback(void)
 			  "control: second block refused: %p, %ld fallbacks", p,
 			  c1.pool_fallbacks - c0.pool_fallbacks);
 	failed |= nd_test(c1.pool_blocks_taken == c0.pool_blocks_taken &&
-			  c1.pool_blocks_returned == c0.pool_blocks_returned,
-			  "a block given back unused: %ld taken, %ld returned",
+			  c1.pool_blocks_returned == c0.pool_blocks_returned &&
+			  c1.pool_blocks_rolled_back -
+			  c0.pool_blocks_rolled_back == 1,
+			  "a block given back unused: %ld taken, %ld returned, %ld rolled back",
 			  c1.pool_blocks_taken - c0.pool_blocks_taken,
-			  c1.pool_blocks_returned - c0.pool_blocks_returned);
+			  c1.pool_blocks_returned - c0.pool_blocks_returned,
+			  c1.pool_blocks_rolled_back -
+			  c0.pool_blocks_rolled_back);
 	nd_vfree(p);
 	nd_pool_drain();
 	nd_pool_set_max(old_max);

@@ -47,6 +47,8 @@ void nd_counts_read(struct nd_counts *c)
 	c->pool_blocks_taken = atomic_long_read(&nd_stats.pool_blocks_taken);
 	c->pool_blocks_returned =
 		atomic_long_read(&nd_stats.pool_blocks_returned);
+	c->pool_blocks_rolled_back =
+		atomic_long_read(&nd_stats.pool_blocks_rolled_back);
 	c->pool_stale_flushes = atomic_long_read(&nd_stats.pool_stale_flushes);
 	c->leaked_pages = atomic_long_read(&nd_stats.leaked_pages);
 }

@@ -25,7 +25,7 @@ struct nd_counts {
 	long live_allocs, live_pages, allocs, frees, bad_calls, failures;
 	long deferred_frees;
 	long pool_hits, pool_misses, pool_fallbacks;
-	long pool_blocks_taken, pool_blocks_returned;
+	long pool_blocks_taken, pool_blocks_returned, pool_blocks_rolled_back;
 	long pool_stale_flushes, leaked_pages;
 };
 
