@@ -31,6 +31,9 @@ struct nd_area {
 	bool wipe_later;		/* freed in atomic context, not wiped */
 	bool internal;			/* a page of nd_kmalloc(): not the caller's */
 	bool sealed;			/* nd_vseal(): the alias is read-only */
+	/* Under the registry lock: */
+	bool held;			/* nd_vseal() is working on it */
+	bool free_pending;		/* freed meanwhile: the sealer releases */
 	pte_t orig[];			/* per page, the entry before hiding */
 };
 

@@ -620,8 +620,11 @@ EXPORT_SYMBOL_GPL(nd_vzalloc);
 
 /*
  * The live area that starts at @addr and is @internal or not, taken out of
- * the registry if @take.  NULL, after a message naming @what and @caller,
- * for anything else.
+ * the registry if @take, else held for nd_vseal().  NULL, after a message
+ * naming @what and @caller, for anything else; NULL too, silently, when
+ * @take finds the area held: the sealer releases it when it is done, so
+ * that a free (which may come from hard irq) never pulls it from under a
+ * seal.
  */
 static struct nd_area *nd_area_get(const void *addr, bool internal,
 				   bool take, const char *what, void *caller)
@@ -636,8 +639,15 @@ static struct nd_area *nd_area_get(const void *addr, bool internal,
 	if (area) {
 		start = area->addr;
 		ok = start == addr && area->internal == internal;
-		if (ok && take)
+		if (ok && take) {
 			rb_erase(&area->node, &nd_registry);
+			if (area->held) {
+				area->free_pending = true;
+				area = NULL;
+			}
+		} else if (ok) {
+			area->held = true;
+		}
 	}
 	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 	if (ok)
@@ -745,26 +755,36 @@ static DEFINE_MUTEX(nd_seal_lock);
 int nd_vseal(const void *addr)
 {
 	struct nd_area *area;
+	unsigned long flags;
+	bool freed;
 	int ret = 0;
 
 	mutex_lock(&nd_seal_lock);
 	area = nd_area_get(addr, false, false, __func__,
 			   __builtin_return_address(0));
 	if (!area) {
-		ret = -EINVAL;
-		goto out;
+		mutex_unlock(&nd_seal_lock);
+		return -EINVAL;
 	}
-	/* Sealing twice changes nothing and needs no second flush. */
-	if (READ_ONCE(area->sealed))
-		goto out;
-	ret = nd_pageattr_seal(area, true);
-	if (ret)
-		goto out;
-	WRITE_ONCE(area->sealed, true);
-	nd_tlb_flush_all();
-	atomic_long_inc(&nd_stats.seals);
-out:
+	/*
+	 * Held: a racing nd_vfree() leaves the area to us.  Sealing twice
+	 * changes nothing and needs no second flush.
+	 */
+	if (!area->sealed) {
+		ret = nd_pageattr_seal(area, true);
+		if (!ret) {
+			area->sealed = true;
+			nd_tlb_flush_all();
+			atomic_long_inc(&nd_stats.seals);
+		}
+	}
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
+	area->held = false;
+	freed = area->free_pending;
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 	mutex_unlock(&nd_seal_lock);
+	if (freed)
+		nd_area_release(area);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(nd_vseal);

@@ -94,6 +94,12 @@ void *nd_vzalloc(unsigned long size);
  * needed for either.  An address that nd_vmalloc*() did not return, or
  * that was already freed, is reported and left alone.
  *
+ * A free may race nd_vseal() of the same area: the area is gone for
+ * every later call at once (a second free or a seal is refused), and
+ * nd_vseal() wipes, restores and frees it when it is done.  A call after
+ * the free is only refused until the address is reused by a new
+ * allocation: then it acts on that one, as a stale kfree() would.
+ *
  * Context: Any context but NMI.  From atomic context an area of up to 16
  *          pages is wiped at once, a larger one (bounded work in hard
  *          interrupts, PREEMPT_RT included) by the worker that then
@@ -111,7 +117,9 @@ void nd_vfree(const void *addr);
  * unseal: a sealed secret stays sealed until nd_vfree(), which still
  * wipes, restores and frees it.  Sealing a sealed area again is harmless,
  * and returns only once the seal holds on every CPU (seals of all areas
- * are made one at a time).
+ * are made one at a time).  An nd_vfree() of the area may race this
+ * call, from any context: the area stays until the seal is done, then
+ * this call wipes, restores and frees it (see nd_vfree()).
  *
  * Context: Process context, may sleep.
  * Return: 0, or -EINVAL (reported, nothing changed) for a pointer that is
