@@ -72,8 +72,11 @@ static void nd_area_finish(struct nd_area *area)
 	/* A free may come from under the caller's filesystem or I/O locks. */
 	unsigned int noio = memalloc_noio_save();
 
-	if (area->wipe_later)
+	if (area->wipe_later) {
+		if (area->sealed)
+			nd_pageattr_seal(area, false);
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	}
 	if (area->pooled) {
 		vunmap(area->addr);
 		nd_pool_put(area->pages, area->nr_pages, true);
@@ -445,21 +448,23 @@ static void nd_area_release(struct nd_area *area)
 {
 	bool atomic = !preemptible() || rcu_preempt_depth();
 
-	/* Writable again for the wipe; a stale read-only TLB entry only
-	 * costs a spurious fault, which the kernel resolves.
-	 */
-	if (area->sealed)
-		nd_pageattr_seal(area, false);
-
 	/*
-	 * Before the restore, so no secret is ever readable elsewhere.  In
-	 * atomic context only a small area is wiped here, to keep the work
-	 * bounded; a larger one stays hidden until the worker wipes it.
+	 * The wipe comes before the restore, so no secret is ever readable
+	 * elsewhere.  In atomic context only a small area is wiped here, to
+	 * keep the work bounded; a larger one stays hidden until the worker
+	 * wipes it, and stays sealed until then too: unsealing costs a walk
+	 * per page.
 	 */
-	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES)
+	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES) {
 		area->wipe_later = true;
-	else
+	} else {
+		/* Writable again for the wipe; a stale read-only TLB entry
+		 * only costs a spurious fault, which the kernel resolves.
+		 */
+		if (area->sealed)
+			nd_pageattr_seal(area, false);
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	}
 
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);

@@ -101,9 +101,10 @@ void *nd_vzalloc(unsigned long size);
  * allocation: then it acts on that one, as a stale kfree() would.
  *
  * Context: Any context but NMI.  From atomic context an area of up to 16
- *          pages is wiped at once, a larger one (bounded work in hard
- *          interrupts, PREEMPT_RT included) by the worker that then
- *          restores, unmaps and frees it, before any page is reused.
+ *          pages is wiped (and unsealed first, if sealed) at once, a
+ *          larger one (bounded work in hard interrupts, PREEMPT_RT
+ *          included) by the worker that then restores, unmaps and frees
+ *          it, before any page is reused.
  */
 void nd_vfree(const void *addr);
 
