@@ -68,6 +68,21 @@ static int nd_race_hold_arm(struct nd_race_hold *h, void *fn)
 	return register_kprobe(&h->kp);
 }
 
+/**
+ * nd_race_prepare() - let the kernel set up its kprobes before the baseline
+ *
+ * The first kprobe makes ftrace build a trampoline for kprobes, which it
+ * keeps, read-only in the direct map too: made before the selftest's
+ * first sweep of the direct map, it is not taken for something we left.
+ */
+void nd_race_prepare(void)
+{
+	struct kprobe kp = { .addr = (kprobe_opcode_t *)nd_tlb_flush_all };
+
+	if (!register_kprobe(&kp))
+		unregister_kprobe(&kp);
+}
+
 /* Wait, with preemption off, until @h holds its task (or time runs out). */
 static void nd_race_wait_held(struct nd_race_hold *h)
 {

@@ -840,6 +840,7 @@ static int nd_selftest_all(void)
 	nd_pool_drain();
 	pr_info("KTAP version 1\n");
 	pr_info("1..%zu\n", ARRAY_SIZE(nd_selftests) + 1);
+	nd_race_prepare();
 	nd_counts_read(&start);
 	nd_probe_sweep(&sweep);
 	for (i = 0; i < ARRAY_SIZE(nd_selftests); i++) {

@@ -73,6 +73,7 @@ int nd_test_size_limit(void);
 int nd_test_sweep_large(void);
 
 /* selftest/race_test.c */
+void nd_race_prepare(void);
 int nd_test_vseal_twice(void);
 int nd_test_vseal_free_race(void);
 int nd_test_vfree_sealed_atomic(void);
