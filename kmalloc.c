@@ -113,10 +113,12 @@ static void *nd_kclass_take(struct nd_kclass *cls)
 /* A new hidden page for @cls, put on its partial list. */
 static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 {
+	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_slab *slab;
 	unsigned long flags;
 
-	slab = kzalloc(sizeof(*slab), nd_meta_gfp(gfp));
+	slab = nd_fail_as(ND_FAIL_SLAB, meta_gfp) ? NULL :
+	       kzalloc(sizeof(*slab), meta_gfp);
 	if (!slab)
 		return -ENOMEM;
 	slab->cls = cls;
@@ -148,7 +150,9 @@ static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 {
 	struct nd_kclass *cls;
+	unsigned int flags;
 	void *obj;
+	int ret;
 
 	if (!size || size > ND_KMALLOC_MAX) {
 		atomic_long_inc(&nd_stats.bad_calls);
@@ -162,7 +166,11 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 	}
 	cls = nd_kclass_of(size);
 	while (!(obj = nd_kclass_take(cls))) {
-		if (nd_kclass_grow(cls, gfp)) {
+		/* The page's structure too, in a GFP_NOFS/NOIO caller's scope. */
+		flags = nd_memalloc_save(gfp);
+		ret = nd_kclass_grow(cls, gfp);
+		nd_memalloc_restore(gfp, flags);
+		if (ret) {
 			atomic_long_inc(&nd_stats.failures);
 			if (!(gfp & __GFP_NOWARN))
 				pr_err_ratelimited("nd_kmalloc from %pS: could not allocate %zu bytes\n",

@@ -9,6 +9,7 @@
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/rbtree.h>
+#include <linux/sched/mm.h>
 #include <linux/vmalloc.h>
 
 #include "nodirect_alloc.h"
@@ -30,6 +31,9 @@ struct nd_area {
 	bool wipe_later;		/* freed in atomic context, not wiped */
 	bool internal;			/* a page of nd_kmalloc(): not the caller's */
 	bool sealed;			/* nd_vseal(): the alias is read-only */
+	/* Under the registry lock: */
+	bool held;			/* nd_vseal() is working on it */
+	bool free_pending;		/* freed meanwhile: the sealer releases */
 	pte_t orig[];			/* per page, the entry before hiding */
 };
 
@@ -59,6 +63,7 @@ struct nd_stats {
 	atomic_long_t pool_fallbacks;
 	atomic_long_t pool_blocks_taken;
 	atomic_long_t pool_blocks_returned;
+	atomic_long_t pool_blocks_rolled_back;	/* never taken: a call failed */
 	atomic_long_t pool_stale_flushes;	/* before freed pages are reused */
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
 	atomic_long_t pending_frees;		/* deferred, pages still hidden */
@@ -84,6 +89,29 @@ static inline gfp_t nd_meta_kvgfp(gfp_t gfp)
 		__GFP_RETRY_MAYFAIL : 0);
 }
 
+/*
+ * A GFP_NOFS or GFP_NOIO caller's scope around everything allocated on its
+ * behalf, as __vmalloc_node_range() does: the GFP_KERNEL of our own
+ * bookkeeping, split tables and pool blocks would otherwise let reclaim
+ * recurse into the caller's filesystem or block device.
+ */
+static inline unsigned int nd_memalloc_save(gfp_t gfp)
+{
+	if (!(gfp & __GFP_IO))
+		return memalloc_noio_save();
+	if (!(gfp & __GFP_FS))
+		return memalloc_nofs_save();
+	return 0;
+}
+
+static inline void nd_memalloc_restore(gfp_t gfp, unsigned int flags)
+{
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(flags);
+	else if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(flags);
+}
+
 /* nd_vfree() in atomic context wipes at once up to this many pages. */
 #define ND_ATOMIC_WIPE_PAGES	16
 
@@ -97,6 +125,7 @@ enum nd_fail_site {
 	ND_FAIL_SPLIT,		/* a table for splitting a large leaf */
 	ND_FAIL_HIDE,		/* writing one page's hidden entry */
 	ND_FAIL_BLOCK,		/* a 2 MiB block for the pool */
+	ND_FAIL_SLAB,		/* the structure of a page of nd_kmalloc() */
 	ND_FAIL_NR,
 };
 

@@ -9,6 +9,7 @@
 
 #include <linux/kobject.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
@@ -71,8 +72,11 @@ static void nd_area_finish(struct nd_area *area)
 	/* A free may come from under the caller's filesystem or I/O locks. */
 	unsigned int noio = memalloc_noio_save();
 
-	if (area->wipe_later)
+	if (area->wipe_later) {
+		if (area->sealed)
+			nd_pageattr_seal(area, false);
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	}
 	if (area->pooled) {
 		vunmap(area->addr);
 		nd_pool_put(area->pages, area->nr_pages, true);
@@ -364,6 +368,25 @@ static void nd_register(struct nd_area *area)
 	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
 }
 
+/*
+ * nd_adopt(), registering the area as @internal (a page of nd_kmalloc())
+ * from the start: no consumer's stale nd_vfree() or nd_vseal() of a
+ * reused address may ever find it as its own.
+ */
+static void *nd_adopt_as(void *addr, struct page **pages, unsigned long size,
+			 enum nd_prot prot, gfp_t gfp, bool internal)
+{
+	struct nd_area *area;
+
+	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot,
+			    gfp);
+	if (IS_ERR(area))
+		return NULL;
+	area->internal = internal;
+	nd_register(area);
+	return addr;
+}
+
 /**
  * nd_adopt() - hide the pages of a fresh mapping and register it
  * @addr: from nd_map_pages() or vmalloc(); still the caller's to free if
@@ -379,14 +402,7 @@ static void nd_register(struct nd_area *area)
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp)
 {
-	struct nd_area *area;
-
-	area = nd_area_hide(addr, pages, PAGE_ALIGN(size) >> PAGE_SHIFT, prot,
-			    gfp);
-	if (IS_ERR(area))
-		return NULL;
-	nd_register(area);
-	return addr;
+	return nd_adopt_as(addr, pages, size, prot, gfp, false);
 }
 
 /*
@@ -396,7 +412,7 @@ void *nd_adopt(void *addr, struct page **pages, unsigned long size,
  * never taken from the pool, which nobody is charged for.
  */
 static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
-			       enum nd_prot prot)
+			       enum nd_prot prot, bool internal)
 {
 	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_area *area;
@@ -419,6 +435,7 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
 	area->pooled = true;
 	area->nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	area->prot = prot;
+	area->internal = internal;
 	nd_register(area);
 	return addr;
 }
@@ -431,21 +448,23 @@ static void nd_area_release(struct nd_area *area)
 {
 	bool atomic = !preemptible() || rcu_preempt_depth();
 
-	/* Writable again for the wipe; a stale read-only TLB entry only
-	 * costs a spurious fault, which the kernel resolves.
-	 */
-	if (area->sealed)
-		nd_pageattr_seal(area, false);
-
 	/*
-	 * Before the restore, so no secret is ever readable elsewhere.  In
-	 * atomic context only a small area is wiped here, to keep the work
-	 * bounded; a larger one stays hidden until the worker wipes it.
+	 * The wipe comes before the restore, so no secret is ever readable
+	 * elsewhere.  In atomic context only a small area is wiped here, to
+	 * keep the work bounded; a larger one stays hidden until the worker
+	 * wipes it, and stays sealed until then too: unsealing costs a walk
+	 * per page.
 	 */
-	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES)
+	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES) {
 		area->wipe_later = true;
-	else
+	} else {
+		/* Writable again for the wipe; a stale read-only TLB entry
+		 * only costs a spurious fault, which the kernel resolves.
+		 */
+		if (area->sealed)
+			nd_pageattr_seal(area, false);
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+	}
 
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
@@ -519,62 +538,66 @@ static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
 /*
  * Allocate and hide; NULL on failure.  Everything it allocates on the way
  * (bookkeeping, split tables, pool blocks) honours the caller's
- * GFP_NOFS/GFP_NOIO through a memalloc scope, as __vmalloc_node_range()
- * does: their own GFP_KERNEL would let reclaim recurse into the caller's
- * filesystem or block device.
+ * GFP_NOFS/GFP_NOIO through a memalloc scope.
  */
 static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
-			       enum nd_prot prot)
+			       enum nd_prot prot, bool internal)
 {
+	unsigned int flags = nd_memalloc_save(gfp);
 	struct page **pages = NULL;
-	unsigned int flags = 0;
 	void *addr;
 
-	if (!(gfp & __GFP_IO))
-		flags = memalloc_noio_save();
-	else if (!(gfp & __GFP_FS))
-		flags = memalloc_nofs_save();
-
-	addr = nd_vmalloc_pooled(size, gfp, prot);
+	addr = nd_vmalloc_pooled(size, gfp, prot, internal);
 	if (!addr) {
 		addr = nd_map_pages(size, gfp, &pages);
-		if (addr && !nd_adopt(addr, pages, size, prot, gfp)) {
+		if (addr &&
+		    !nd_adopt_as(addr, pages, size, prot, gfp, internal)) {
 			vfree(addr);
 			addr = NULL;
 		}
 	}
 
-	if (!(gfp & __GFP_IO))
-		memalloc_noio_restore(flags);
-	else if (!(gfp & __GFP_FS))
-		memalloc_nofs_restore(flags);
+	nd_memalloc_restore(gfp, flags);
+	return addr;
+}
+
+/*
+ * Allocate and hide, unless a hibernation image may be made (*@refused
+ * then).  NULL on failure, counted nowhere: that is the caller's.
+ */
+static void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
+			    bool internal, bool *refused)
+{
+	void *addr;
+
+	/* Nothing new is hidden while a hibernation image may be made. */
+	*refused = !nd_pm_alloc_begin();
+	if (*refused)
+		return NULL;
+	addr = nd_vmalloc_scoped(size, gfp, prot, internal);
+	nd_pm_alloc_end();
 	return addr;
 }
 
 static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot, void *caller)
 {
+	bool refused;
 	void *addr;
 
 	if (!nd_args_ok(size, gfp, prot, caller)) {
 		atomic_long_inc(&nd_stats.bad_calls);
 		return NULL;
 	}
-
-	/* Nothing new is hidden while a hibernation image may be made. */
-	if (!nd_pm_alloc_begin()) {
-		atomic_long_inc(&nd_stats.failures);
-		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
-				   caller);
-		return NULL;
-	}
-	addr = nd_vmalloc_scoped(size, gfp, prot);
-	nd_pm_alloc_end();
+	addr = nd_vmalloc_try(size, gfp, prot, false, &refused);
 	if (addr)
 		return addr;
 
 	atomic_long_inc(&nd_stats.failures);
-	if (!(gfp & __GFP_NOWARN))
+	if (refused)
+		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
+				   caller);
+	else if (!(gfp & __GFP_NOWARN))
 		pr_err_ratelimited("nd_vmalloc from %pS: could not allocate and hide %lu bytes\n",
 				   caller, size);
 	return NULL;
@@ -602,8 +625,11 @@ EXPORT_SYMBOL_GPL(nd_vzalloc);
 
 /*
  * The live area that starts at @addr and is @internal or not, taken out of
- * the registry if @take.  NULL, after a message naming @what and @caller,
- * for anything else.
+ * the registry if @take, else held for nd_vseal().  NULL, after a message
+ * naming @what and @caller, for anything else; NULL too, silently, when
+ * @take finds the area held: the sealer releases it when it is done, so
+ * that a free (which may come from hard irq) never pulls it from under a
+ * seal.
  */
 static struct nd_area *nd_area_get(const void *addr, bool internal,
 				   bool take, const char *what, void *caller)
@@ -618,8 +644,15 @@ static struct nd_area *nd_area_get(const void *addr, bool internal,
 	if (area) {
 		start = area->addr;
 		ok = start == addr && area->internal == internal;
-		if (ok && take)
+		if (ok && take) {
 			rb_erase(&area->node, &nd_registry);
+			if (area->held) {
+				area->free_pending = true;
+				area = NULL;
+			}
+		} else if (ok) {
+			area->held = true;
+		}
 	}
 	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 	if (ok)
@@ -657,24 +690,17 @@ EXPORT_SYMBOL_GPL(nd_vfree);
  * @gfp: as for nd_vmalloc_prot().
  *
  * Like nd_vmalloc_prot(@size, @gfp, ND_NOT_PRESENT), but nd_vfree() and
- * nd_vseal() refuse the area: its objects belong to other callers.
+ * nd_vseal() refuse the area, from the moment it is registered: its
+ * objects belong to other callers.  A failure is not counted here:
+ * nd_kmalloc() counts and reports it, once.
  *
  * Return: the address, or NULL.
  */
 void *nd_vmalloc_internal(unsigned long size, gfp_t gfp)
 {
-	void *addr = nd_vmalloc_caller(size, gfp, ND_NOT_PRESENT,
-				       __builtin_return_address(0));
-	struct nd_area *area;
-	unsigned long flags;
+	bool refused;
 
-	if (!addr)
-		return NULL;
-	raw_spin_lock_irqsave(&nd_registry_lock, flags);
-	area = nd_registry_find(addr);
-	area->internal = true;
-	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
-	return addr;
+	return nd_vmalloc_try(size, gfp, ND_NOT_PRESENT, true, &refused);
 }
 
 /* A vmap_area and a vm_struct, which the kernel keeps for each area. */
@@ -724,25 +750,47 @@ void nd_vfree_internal(const void *addr)
 		nd_area_release(area);
 }
 
+/*
+ * One seal at a time: a caller that finds an area sealed must not return
+ * before the flush that made the seal true has completed, or its next
+ * write could still land through another CPU's stale writable entry.
+ */
+static DEFINE_MUTEX(nd_seal_lock);
+
 int nd_vseal(const void *addr)
 {
 	struct nd_area *area;
-	int ret;
+	unsigned long flags;
+	bool freed;
+	int ret = 0;
 
+	mutex_lock(&nd_seal_lock);
 	area = nd_area_get(addr, false, false, __func__,
 			   __builtin_return_address(0));
-	if (!area)
+	if (!area) {
+		mutex_unlock(&nd_seal_lock);
 		return -EINVAL;
-	/* Sealing twice changes nothing and needs no second flush. */
-	if (READ_ONCE(area->sealed))
-		return 0;
-	ret = nd_pageattr_seal(area, true);
-	if (ret)
-		return ret;
-	WRITE_ONCE(area->sealed, true);
-	nd_tlb_flush_all();
-	atomic_long_inc(&nd_stats.seals);
-	return 0;
+	}
+	/*
+	 * Held: a racing nd_vfree() leaves the area to us.  Sealing twice
+	 * changes nothing and needs no second flush.
+	 */
+	if (!area->sealed) {
+		ret = nd_pageattr_seal(area, true);
+		if (!ret) {
+			area->sealed = true;
+			nd_tlb_flush_all();
+			atomic_long_inc(&nd_stats.seals);
+		}
+	}
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
+	area->held = false;
+	freed = area->free_pending;
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
+	mutex_unlock(&nd_seal_lock);
+	if (freed)
+		nd_area_release(area);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(nd_vseal);
 
@@ -819,6 +867,8 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(pool_fallbacks), &nd_stats.pool_fallbacks },
 	{ ND_STAT_ATTR(pool_blocks_taken), &nd_stats.pool_blocks_taken },
 	{ ND_STAT_ATTR(pool_blocks_returned), &nd_stats.pool_blocks_returned },
+	{ ND_STAT_ATTR(pool_blocks_rolled_back),
+	  &nd_stats.pool_blocks_rolled_back },
 	{ ND_STAT_ATTR(pool_stale_flushes), &nd_stats.pool_stale_flushes },
 	{ ND_STAT_ATTR(leaked_pages), &nd_stats.leaked_pages },
 	{ ND_STAT_ATTR(seals), &nd_stats.seals },

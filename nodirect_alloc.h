@@ -101,10 +101,17 @@ void *nd_vzalloc(unsigned long size);
  * needed for either.  An address that nd_vmalloc*() did not return, or
  * that was already freed, is reported and left alone.
  *
+ * A free may race nd_vseal() of the same area: the area is gone for
+ * every later call at once (a second free or a seal is refused), and
+ * nd_vseal() wipes, restores and frees it when it is done.  A call after
+ * the free is only refused until the address is reused by a new
+ * allocation: then it acts on that one, as a stale kfree() would.
+ *
  * Context: Any context but NMI.  From atomic context an area of up to 16
- *          pages is wiped at once, a larger one (bounded work in hard
- *          interrupts, PREEMPT_RT included) by the worker that then
- *          restores, unmaps and frees it, before any page is reused.
+ *          pages is wiped (and unsealed first, if sealed) at once, a
+ *          larger one (bounded work in hard interrupts, PREEMPT_RT
+ *          included) by the worker that then restores, unmaps and frees
+ *          it, before any page is reused.
  */
 void nd_vfree(const void *addr);
 
@@ -116,7 +123,11 @@ void nd_vfree(const void *addr);
  * through @addr faults on every CPU (one TLB flush), while reads work.
  * The direct-map alias stays as nd_vmalloc*() left it.  There is no
  * unseal: a sealed secret stays sealed until nd_vfree(), which still
- * wipes, restores and frees it.  Sealing a sealed area again is harmless.
+ * wipes, restores and frees it.  Sealing a sealed area again is harmless,
+ * and returns only once the seal holds on every CPU (seals of all areas
+ * are made one at a time).  An nd_vfree() of the area may race this
+ * call, from any context: the area stays until the seal is done, then
+ * this call wipes, restores and frees it (see nd_vfree()).
  *
  * Context: Process context, may sleep.
  * Return: 0, or -EINVAL (reported, nothing changed) for a pointer that is
@@ -135,6 +146,13 @@ int nd_vseal(const void *addr);
  * the module's pool, so 1000 keys of 32 bytes take 8 pages, not 1000.
  * The object is reachable only through the returned address, which is
  * aligned to its size class.  It comes zeroed.
+ *
+ * Pages are shared, so __GFP_ACCOUNT does not charge per object: a call
+ * that has to take a new page for its class charges that whole page to
+ * its cgroup, and the objects later carved from it, whoever asks for them,
+ * are charged to nobody; an object may also land on a page charged to
+ * another cgroup, or to none.  For memory that must be charged exactly,
+ * use nd_vmalloc_prot() with __GFP_ACCOUNT.
  *
  * Context: Process context, may sleep.
  * Return: the object, or NULL.

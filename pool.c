@@ -171,8 +171,12 @@ full:
 	return NULL;
 }
 
-/* Give a block that is out of every pool and fully free back. */
-static void nd_block_release(struct nd_block *b)
+/*
+ * Give a block that is out of every pool and fully free back, counted in
+ * @counter: pool_blocks_returned for a block that was taken, or
+ * pool_blocks_rolled_back for one a failed call never put in a pool.
+ */
+static void nd_block_release(struct nd_block *b, atomic_long_t *counter)
 {
 	xa_erase(&nd_block_index, page_to_pfn(b->page) >> ND_BLOCK_ORDER);
 	atomic_long_dec(&nd_pool_blocks_total);
@@ -183,7 +187,7 @@ static void nd_block_release(struct nd_block *b)
 	}
 	nd_block_free_pages(b);
 	kfree(b);
-	atomic_long_inc(&nd_stats.pool_blocks_returned);
+	atomic_long_inc(counter);
 }
 
 /* Take up to @nr free pages from @pool into @pages; returns how many. */
@@ -374,7 +378,7 @@ int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot)
 	if (!want_blocks || i < want_blocks) {
 		/* Nothing flushed, so nothing of theirs handed out yet. */
 		list_for_each_entry_safe(b, next, &fresh, node)
-			nd_block_release(b);
+			nd_block_release(b, &nd_stats.pool_blocks_rolled_back);
 		/* Last resort before giving up: what was freed, flushed. */
 		nd_pool_clean(pool);
 		got += nd_pool_grab(pool, pages + got, nr - got);
@@ -463,7 +467,7 @@ static unsigned long nd_pool_shrink(unsigned long max,
 		spin_unlock(&pool->lock);
 	}
 	list_for_each_entry_safe(b, next, &victims, node)
-		nd_block_release(b);
+		nd_block_release(b, &nd_stats.pool_blocks_returned);
 	return freed;
 }
 

@@ -294,6 +294,10 @@ int nd_test_gfp_scope(void)
 	static const enum nd_fail_site pooled[] = {
 		ND_FAIL_META, ND_FAIL_BLOCK, ND_FAIL_MAP,
 	};
+	/* nd_kmalloc(): its page's structure, and the page's area. */
+	static const enum nd_fail_site small[] = {
+		ND_FAIL_SLAB, ND_FAIL_META,
+	};
 	unsigned int old_max, i;
 	bool failed = false;
 	gfp_t seen;
@@ -346,6 +350,16 @@ int nd_test_gfp_scope(void)
 					 __GFP_IO | __GFP_FS, "GFP_NOIO"),
 			  "a GFP_NOIO call allocated with __GFP_IO");
 	nd_vfree(p);
+
+	/* No partial page of the class: the call takes a new one. */
+	nd_kmalloc_release_now();
+	p = nd_kmalloc(PAGE_SIZE / 2, GFP_NOFS);
+	failed |= nd_test(p, "GFP_NOFS nd_kmalloc failed");
+	failed |= nd_test(nd_hard_scoped(small, ARRAY_SIZE(small), __GFP_FS,
+					 "nd_kmalloc GFP_NOFS"),
+			  "a GFP_NOFS nd_kmalloc allocated with __GFP_FS");
+	nd_kfree(p);
+	nd_kmalloc_release_now();
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
 	return failed ? ND_FAIL : ND_PASS;

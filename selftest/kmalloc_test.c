@@ -296,6 +296,45 @@ out:
 	return failed ? ND_FAIL : ND_PASS;
 }
 
+/*
+ * A failed nd_kmalloc() is one failure, counted once, whether its page or
+ * the page's structure could not be had; a call without an injected
+ * failure is the positive control.
+ */
+int nd_test_kmalloc_failure_once(void)
+{
+	static const enum nd_fail_site sites[] = { ND_FAIL_SLAB, ND_FAIL_PAGE };
+	unsigned int old_max = nd_pool_set_max(0), i;
+	struct nd_counts c0, c1;
+	bool failed = false;
+	void *obj;
+
+	for (i = 0; i < ARRAY_SIZE(sites); i++) {
+		nd_kmalloc_release_now();
+		nd_counts_read(&c0);
+		nd_fail_arm(sites[i], 1);
+		obj = nd_kmalloc(PAGE_SIZE / 2, GFP_KERNEL | __GFP_NOWARN);
+		nd_fail_arm(sites[i], 0);
+		nd_counts_read(&c1);
+		failed |= nd_test(!obj && c1.failures - c0.failures == 1 &&
+				  c1.live_allocs == c0.live_allocs,
+				  "site %u failed: %p, %ld failures, %ld live",
+				  sites[i], obj, c1.failures - c0.failures,
+				  c1.live_allocs - c0.live_allocs);
+		nd_kfree(obj);
+	}
+	nd_counts_read(&c0);
+	obj = nd_kmalloc(PAGE_SIZE / 2, GFP_KERNEL);
+	nd_counts_read(&c1);
+	failed |= nd_test(obj && c1.failures == c0.failures,
+			  "control: %p, %ld failures", obj,
+			  c1.failures - c0.failures);
+	nd_kfree(obj);
+	nd_kmalloc_release_now();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
 #define ND_KT_KEYS	1000
 #define ND_KT_KEY_LEN	32
 

@@ -355,6 +355,43 @@ int nd_test_pool_fallback(void)
 }
 
 /*
+ * A call that needs two new blocks and gets only one gives that one back
+ * at once, before anything of it was handed out.  It was never counted
+ * as taken, so it must not count as returned either: taken - returned is
+ * what the pools hold, and the pool boot's shrinker check trusts it.
+ */
+int nd_test_pool_rollback(void)
+{
+	unsigned int old_max = nd_pool_set_max(ND_POOL_TEST_MB);
+	struct nd_counts c0, c1;
+	bool failed = false;
+	u8 *p;
+
+	nd_pool_drain();
+	nd_counts_read(&c0);
+	nd_fail_arm(ND_FAIL_BLOCK, 2);
+	p = nd_vmalloc((ND_BLOCK_PAGES + 1) * PAGE_SIZE);
+	nd_fail_arm(ND_FAIL_BLOCK, 0);
+	nd_counts_read(&c1);
+	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1,
+			  "control: second block refused: %p, %ld fallbacks", p,
+			  c1.pool_fallbacks - c0.pool_fallbacks);
+	failed |= nd_test(c1.pool_blocks_taken == c0.pool_blocks_taken &&
+			  c1.pool_blocks_returned == c0.pool_blocks_returned &&
+			  c1.pool_blocks_rolled_back -
+			  c0.pool_blocks_rolled_back == 1,
+			  "a block given back unused: %ld taken, %ld returned, %ld rolled back",
+			  c1.pool_blocks_taken - c0.pool_blocks_taken,
+			  c1.pool_blocks_returned - c0.pool_blocks_returned,
+			  c1.pool_blocks_rolled_back -
+			  c0.pool_blocks_rolled_back);
+	nd_vfree(p);
+	nd_pool_drain();
+	nd_pool_set_max(old_max);
+	return failed ? ND_FAIL : ND_PASS;
+}
+
+/*
  * The read-only pool: a new block costs one flush and no 2M split (its
  * 2M leaf itself is made read-only), reuse and the steady state cost no
  * split and no flush but those that let freed pages be reused, the two

@@ -47,6 +47,8 @@ void nd_counts_read(struct nd_counts *c)
 	c->pool_blocks_taken = atomic_long_read(&nd_stats.pool_blocks_taken);
 	c->pool_blocks_returned =
 		atomic_long_read(&nd_stats.pool_blocks_returned);
+	c->pool_blocks_rolled_back =
+		atomic_long_read(&nd_stats.pool_blocks_rolled_back);
 	c->pool_stale_flushes = atomic_long_read(&nd_stats.pool_stale_flushes);
 	c->leaked_pages = atomic_long_read(&nd_stats.leaked_pages);
 }
@@ -591,14 +593,14 @@ out:
 static const char * const nd_fail_names[ND_FAIL_NR] = {
 	[ND_FAIL_PAGE] = "page", [ND_FAIL_MAP] = "map", [ND_FAIL_META] = "meta",
 	[ND_FAIL_SPLIT] = "split", [ND_FAIL_HIDE] = "hide",
-	[ND_FAIL_BLOCK] = "block",
+	[ND_FAIL_BLOCK] = "block", [ND_FAIL_SLAB] = "slab",
 };
 
 /*
  * Make each step of nd_vmalloc_prot() fail in turn, for every pass through
  * it: each failure returns NULL, is counted, and leaves nothing live and no
  * entry of the direct map hidden.  (Split failures need a fresh large leaf,
- * so the split cases inject those.)
+ * so the split cases inject those; nd_kmalloc()'s cases inject its own.)
  */
 static int nd_test_fault_sweep(void)
 {
@@ -610,7 +612,8 @@ static int nd_test_fault_sweep(void)
 	void *p;
 
 	for (site = 0; site < ND_FAIL_NR; site++) {
-		if (site == ND_FAIL_SPLIT || site == ND_FAIL_BLOCK)
+		if (site == ND_FAIL_SPLIT || site == ND_FAIL_BLOCK ||
+		    site == ND_FAIL_SLAB)
 			continue;
 		for (nth = 1; nth <= 2 * ND_SWEEP_PAGES; nth++) {
 			prot = nth & 1 ? ND_NOT_PRESENT : ND_READ_ONLY;
@@ -815,6 +818,13 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "kmalloc_bad_calls", nd_test_kmalloc_bad_calls },
 	{ "kmalloc_footprint", nd_test_kmalloc_footprint },
 	{ "vseal", nd_test_vseal },
+	{ "pool_rollback", nd_test_pool_rollback },
+	{ "kmalloc_failure_once", nd_test_kmalloc_failure_once },
+	{ "vseal_twice", nd_test_vseal_twice },
+	{ "vseal_free_race", nd_test_vseal_free_race },
+	{ "vfree_sealed_atomic", nd_test_vfree_sealed_atomic },
+	/* Last: before its fix it leaves a sealed page of nd_kmalloc(). */
+	{ "kmalloc_page_internal", nd_test_kmalloc_page_internal },
 };
 
 static int nd_selftest_all(void)
@@ -830,6 +840,7 @@ static int nd_selftest_all(void)
 	nd_pool_drain();
 	pr_info("KTAP version 1\n");
 	pr_info("1..%zu\n", ARRAY_SIZE(nd_selftests) + 1);
+	nd_race_prepare();
 	nd_counts_read(&start);
 	nd_probe_sweep(&sweep);
 	for (i = 0; i < ARRAY_SIZE(nd_selftests); i++) {

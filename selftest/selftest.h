@@ -25,7 +25,7 @@ struct nd_counts {
 	long live_allocs, live_pages, allocs, frees, bad_calls, failures;
 	long deferred_frees;
 	long pool_hits, pool_misses, pool_fallbacks;
-	long pool_blocks_taken, pool_blocks_returned;
+	long pool_blocks_taken, pool_blocks_returned, pool_blocks_rolled_back;
 	long pool_stale_flushes, leaked_pages;
 };
 
@@ -42,6 +42,7 @@ extern const char *nd_skip_reason;
 /* selftest/pool_test.c */
 int nd_test_pool_steady(void);
 int nd_test_pool_fallback(void);
+int nd_test_pool_rollback(void);
 int nd_test_pool_read_only(void);
 int nd_test_pool_read_only_2m(void);
 int nd_test_pool_cap_shared(void);
@@ -56,6 +57,7 @@ int nd_test_kmalloc_wipe_and_return(void);
 int nd_test_kmalloc_bad_calls(void);
 int nd_test_kmalloc_footprint(void);
 int nd_test_vseal(void);
+int nd_test_kmalloc_failure_once(void);
 int nd_crash_seal_run(void);
 
 /* selftest/hibernate_test.c */
@@ -69,5 +71,12 @@ int nd_test_pool_get_put(void);
 int nd_test_gfp_scope(void);
 int nd_test_size_limit(void);
 int nd_test_sweep_large(void);
+
+/* selftest/race_test.c */
+void nd_race_prepare(void);
+int nd_test_vseal_twice(void);
+int nd_test_vseal_free_race(void);
+int nd_test_vfree_sealed_atomic(void);
+int nd_test_kmalloc_page_internal(void);
 
 #endif /* _ND_SELFTEST_H */
