@@ -29,6 +29,13 @@ ND_DKMS=${ND_DKMS:-bookworm trixie}
 
 STOCK_CHECKERS=slub_debug=FZPU,page_poison=1,kfence.sample_interval=100
 
+# Boots (tags or modes) that run without the debug row's debug_pagealloc.
+# It unmaps every free page from the direct map and maps the direct map
+# with 4K pages only: a boot that compares direct-map entries bit for bit
+# after a free, sweeps the direct map for hidden entries, or needs a 1G
+# leaf to split, would judge the kernel's checker instead of the module.
+NO_PAGEALLOC="selftest stress faults hibernate pti5g"
+
 # One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
 # memory, extra cmdline (commas for spaces), module params ("-" for none).
 # "base" boots run on every kernel; "selftest" is the plain selftest, left
@@ -235,10 +242,9 @@ kernel_tests() {
 	while read -r -u 3 tag name mode smp mem append args; do
 		[[ $append == - ]] && append=
 		append=${append//,/ }
-		# debug_pagealloc maps the direct map with 4K pages only: the
-		# boot that needs a 1G leaf to split runs without it.
 		row_append=$ND_K_APPEND
-		[[ $tag == pti5g ]] && row_append=$(sed 's/debug_pagealloc=on *//' <<<"$row_append")
+		[[ " $NO_PAGEALLOC " == *" $tag "* || " $NO_PAGEALLOC " == *" $mode "* ]] &&
+			row_append=$(sed 's/debug_pagealloc=on *//' <<<"$row_append")
 		# The row's last: its switches win over the boot's.
 		append=$append${row_append:+${append:+ }$row_append}
 		[[ $args == - ]] && args=

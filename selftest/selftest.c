@@ -369,7 +369,8 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	unsigned long base, leaf_va, *va = NULL;
 	struct nd_probe probe = { .nr_pages = PTRS_PER_PTE };
 	struct nd_area *area = NULL;
-	struct nd_counts c0, c1, c2;
+	/* Three sets of counters: too much for the stack under KASAN. */
+	struct nd_counts *c = NULL;
 	bool failed = false;
 	pte_t *want = NULL;
 	struct page *block;
@@ -389,10 +390,11 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	va = kvmalloc_array(PTRS_PER_PTE, sizeof(*va), GFP_KERNEL);
 	want = kvmalloc_array(PTRS_PER_PTE, sizeof(*want), GFP_KERNEL);
 	nb = kvmalloc_array(PTRS_PER_PTE, sizeof(*nb), GFP_KERNEL);
+	c = kcalloc(3, sizeof(*c), GFP_KERNEL);
 	for (i = 0; i < nr; i++)
 		pages[i] = block + nd_split_hide[i];
 	vm = vmap(pages, nr, VM_MAP, PAGE_KERNEL);
-	if (nd_test(va && want && nb && vm, "no memory")) {
+	if (nd_test(va && want && nb && c && vm, "no memory")) {
 		failed = true;
 		goto out;
 	}
@@ -413,7 +415,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	 * The last split table cannot be had: the call fails, the pages stay
 	 * readable, and only the splits already made remain.
 	 */
-	nd_counts_read(&c0);
+	nd_counts_read(&c[0]);
 	nd_fail_arm(ND_FAIL_SPLIT, level == PG_LEVEL_1G ? 2 : 1);
 	area = nd_area_hide(vm, NULL, nr, prot, GFP_KERNEL);
 	nd_fail_arm(ND_FAIL_SPLIT, 0);
@@ -426,28 +428,28 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	failed |= nd_test(nd_probe_all_cpus(&probe, "after a failed split"),
 			  "block unreadable after a failed split");
 
-	nd_counts_read(&c1);
+	nd_counts_read(&c[1]);
 	/* A split that was made is flushed even though the call failed. */
-	failed |= nd_test(c1.flushes - c0.flushes ==
-			  nd_counts_splits(&c1) - nd_counts_splits(&c0),
+	failed |= nd_test(c[1].flushes - c[0].flushes ==
+			  nd_counts_splits(&c[1]) - nd_counts_splits(&c[0]),
 			  "failed call: %ld flushes, %ld splits",
-			  c1.flushes - c0.flushes,
-			  nd_counts_splits(&c1) - nd_counts_splits(&c0));
+			  c[1].flushes - c[0].flushes,
+			  nd_counts_splits(&c[1]) - nd_counts_splits(&c[0]));
 	area = nd_area_hide(vm, NULL, nr, prot, GFP_KERNEL);
-	nd_counts_read(&c2);
+	nd_counts_read(&c[2]);
 	if (nd_test(!IS_ERR(area), "nd_area_hide: %ld", PTR_ERR(area))) {
 		area = NULL;
 		failed = true;
 		goto out;
 	}
-	failed |= nd_test(c2.splits_2m - c0.splits_2m == 1 &&
-			  c2.splits_1g - c0.splits_1g == (level == PG_LEVEL_1G),
-			  "splits: %ld 2M, %ld 1G", c2.splits_2m - c0.splits_2m,
-			  c2.splits_1g - c0.splits_1g);
-	failed |= nd_test(c2.flushes - c1.flushes ==
-			  1 + nd_counts_splits(&c2) - nd_counts_splits(&c1),
-			  "%ld flushes, %ld splits", c2.flushes - c1.flushes,
-			  nd_counts_splits(&c2) - nd_counts_splits(&c1));
+	failed |= nd_test(c[2].splits_2m - c[0].splits_2m == 1 &&
+			  c[2].splits_1g - c[0].splits_1g == (level == PG_LEVEL_1G),
+			  "splits: %ld 2M, %ld 1G", c[2].splits_2m - c[0].splits_2m,
+			  c[2].splits_1g - c[0].splits_1g);
+	failed |= nd_test(c[2].flushes - c[1].flushes ==
+			  1 + nd_counts_splits(&c[2]) - nd_counts_splits(&c[1]),
+			  "%ld flushes, %ld splits", c[2].flushes - c[1].flushes,
+			  nd_counts_splits(&c[2]) - nd_counts_splits(&c[1]));
 
 	for (j = 0, i = 0, n = 0; j < PTRS_PER_PTE; j++) {
 		if (i < nr && j == nd_split_hide[i]) {
@@ -489,6 +491,7 @@ static int nd_check_split(unsigned int level, enum nd_prot prot)
 	failed |= nd_test(nd_probe_all_cpus(&probe, "restored"),
 			  "restored page unreadable");
 out:
+	kfree(c);
 	kvfree(nb);
 	if (area)
 		nd_area_unhide(area);

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/suspend_ioctls.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,21 +22,21 @@
 #include <unistd.h>
 
 #define MARKER_WORDS	16
-#define CHUNK		(1 << 20)
+#define CHUNK		(1024 * 1024)
 
 /*
  * The pattern selftest/demo.c's hold writes after the secret, stored here
  * inverted: this process's memory is in the image too.
  */
-static void marker_of(uint32_t seed, uint32_t *inv)
+static void marker_of(unsigned int seed, unsigned int *inv)
 {
 	int i;
 
 	for (i = 0; i < MARKER_WORDS; i++)
-		inv[i] = ~((seed + (uint32_t)i) * 2654435761u ^ 0x5a5aa5a5u);
+		inv[i] = ~((seed + (unsigned int)i) * 2654435761u ^ 0x5a5aa5a5u);
 }
 
-static int find_seed(uint32_t *seed)
+static int find_seed(unsigned int *seed)
 {
 	static char log[1 << 20];
 	const char *key = "hold: marker ";
@@ -66,10 +65,10 @@ static int is_marker(const unsigned char *b, const unsigned char *inv, size_t le
 }
 
 /* Occurrences of the marker in what the snapshot device reads out. */
-static long scan_image(int fd, const uint32_t *inv, long *bytes)
+static long scan_image(int fd, const unsigned int *inv, long *bytes)
 {
-	static unsigned char buf[CHUNK + sizeof(uint32_t) * MARKER_WORDS];
-	size_t mlen = sizeof(uint32_t) * MARKER_WORDS, keep = 0, total, i;
+	static unsigned char buf[CHUNK + sizeof(unsigned int) * MARKER_WORDS];
+	size_t mlen = sizeof(unsigned int) * MARKER_WORDS, keep = 0, total, i;
 	long hits = 0;
 	ssize_t n;
 
@@ -89,7 +88,7 @@ static long scan_image(int fd, const uint32_t *inv, long *bytes)
 
 int main(int argc, char **argv)
 {
-	uint32_t seed, inv[MARKER_WORDS];
+	unsigned int seed, inv[MARKER_WORDS];
 	int snap, mod, in_suspend = 0;
 	long hits, bytes;
 
