@@ -60,6 +60,9 @@ BOOTS=(
 	# is the last-moment refusal for a module loaded after PREPARE.
 	"base smp2-512M hibernate 2 512M - -"
 	"base smp2-512M snapshot 2 512M - -"
+	# kexec into the same kernel: nothing of a live allocation may be
+	# left in RAM for the next one.
+	"kexec smp2-512M kexec 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
 	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"
@@ -82,6 +85,8 @@ boot_selected() {
 	stress-long) [[ $ND_K_BOOTS == all ]] ;;
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;
 	faults) [[ $ND_K_META == linux-source ]] ;;
+	# Every Debian kernel has kexec_file_load(); the debug one does not.
+	kexec) [[ $ND_K_META != linux-source ]] ;;
 	*) [[ $ND_K_BOOTS == all || ,$ND_K_BOOTS, == *,$tag,* ]] ;;
 	esac
 }
@@ -234,6 +239,10 @@ kernel_tests() {
 	consumer=()
 	if ((built)) && kernel_boots | grep -q '^consumer '; then
 		consumer_build "$dir" && consumer=("$dir-consumer/nd_keystore.ko=/nd_keystore.ko")
+	fi
+	# The kexec boot loads the same kernel again.
+	if ((built)) && kernel_boots | grep -q '^kexec '; then
+		consumer+=("$ND_VMLINUZ=/vmlinuz")
 	fi
 	if ((built)) && ! nd_initramfs "$ND_INITRD" "$dir/nodirect_alloc.ko" "${consumer[@]}"; then
 		built=0

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|faults|consumer|snapshot|pool|crash|demo|hazards|hibernate
+#   nd.mode=selftest|stress|faults|consumer|snapshot|kexec|pool|crash|demo|hazards|hibernate
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -146,6 +146,37 @@ stress)
 	echo "ND-STRESS: stress-ng passed"
 	show_counters
 	unload_and_judge
+	;;
+kexec)
+	# The kernel replaced by kexec: a live allocation holding a marker, a
+	# control marker in a user process that nobody wipes, then kexec -e
+	# into the same kernel with this very root (repacked; no vmlinuz in
+	# it). The new kernel, with nothing that clears memory on its command
+	# line, scans RAM for both (mode kexec-scan).
+	insmod "$MODULE" selftest=hold $args || verdict FAIL "insmod selftest=hold failed"
+	hidden=$(dmesg | sed -n 's/.*nodirect_alloc: hold: marker \([0-9a-f]*\)$/\1/p' | head -n1)
+	control=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+	[ -n "$hidden" ] && [ -n "$control" ] || verdict FAIL "no markers"
+	ram_scan hold "$control" &
+	sleep 1
+	(cd / && find . -xdev ! -path ./vmlinuz | cpio -o -H newc >/tmp/initrd.cpio 2>/dev/null) ||
+		verdict FAIL "cannot repack the root"
+	next="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 init_on_alloc=0 init_on_free=0"
+	next="$next nd.mode=kexec-scan nd.args=$hidden,$control"
+	echo "ND-KEXEC: marker $hidden hidden, $control in a user process; kexec"
+	ram_scan kexec /vmlinuz /tmp/initrd.cpio "$next"
+	verdict FAIL "kexec failed"
+	;;
+kexec-scan)
+	set -- $args
+	out=$(ram_scan scan "$1" "$2") || verdict FAIL "ram_scan failed"
+	echo "$out"
+	hits=$(echo "$out" | sed -n "s/^$1 //p")
+	chits=$(echo "$out" | sed -n "s/^$2 //p")
+	[ "${chits:-0}" -ge 1 ] || verdict FAIL "control marker $2 not found: the scan proves nothing"
+	[ "${hits:-1}" -eq 0 ] || verdict FAIL "the live allocation's marker $1 survived kexec ($hits copies)"
+	echo "ND-KEXEC: control found $chits times, the allocation's marker none"
+	verdict PASS
 	;;
 snapshot)
 	# User-space hibernation (/dev/snapshot) that meets the module only

@@ -303,20 +303,22 @@ nd_initramfs() {
 	shift 2
 	mkdir -p "$tools"
 	local tool
-	for tool in kcore_read memhog snapshot_probe; do
+	for tool in kcore_read memhog snapshot_probe ram_scan; do
 		gcc -static -O2 -Wall -Wextra -Werror -o "$tools/$tool" \
 			"$ND_ROOT/selftest/$tool.c" || return
 	done
 	bash "$ND_ROOT/selftest/initramfs.sh" "$out" "$ND_ROOT/selftest/init.sh" \
 		"$ko=/nodirect_alloc.ko" "$tools/kcore_read=/bin/kcore_read" \
-		"$tools/memhog=/bin/memhog" "$tools/snapshot_probe=/bin/snapshot_probe" $(nd_dynamic_binary /usr/bin/stress-ng) "$@"
+		"$tools/memhog=/bin/memhog" "$tools/snapshot_probe=/bin/snapshot_probe" \
+		"$tools/ram_scan=/bin/ram_scan" $(nd_dynamic_binary /usr/bin/stress-ng) "$@"
 }
 
-# nd_dynamic_binary PATH: PATH and every shared library it loads (the
-# loader included), as initramfs.sh specs at the same paths in the guest.
+# nd_dynamic_binary PATH [GUEST_PATH]: PATH (at GUEST_PATH, or at the same
+# path) and every shared library it loads (the loader included), as
+# initramfs.sh specs at the same paths in the guest.
 nd_dynamic_binary() {
 	local lib
-	printf '%s=%s\n' "$1" "$1"
+	printf '%s=%s\n' "$1" "${2:-$1}"
 	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		printf '%s\n' "$(readlink -f "$lib")=$lib"
 	done
