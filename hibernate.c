@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Keep hidden memory out of hibernation images.
+ * Keep hidden memory out of hibernation images, and out of the next
+ * kernel's RAM.
  *
  * The image copies every page, hidden ones included (safe_copy_page() maps
  * a page that is not present with set_direct_map_default_noflush(), which
@@ -17,6 +18,7 @@
  * is hidden after all.
  */
 
+#include <linux/reboot.h>
 #include <linux/rwsem.h>
 #include <linux/suspend.h>
 #include <linux/syscore_ops.h>
@@ -144,6 +146,30 @@ static int nd_pm_syscore_check(void)
 
 ND_DEFINE_SYSCORE(nd_pm_syscore, nd_pm_syscore_check);
 
+/*
+ * The kernel is going away: reboot, power off, or kexec into another
+ * kernel, whose RAM the frames of live secrets become, contents intact.
+ * Reboot notifiers run in process context before any of it.  Allocations
+ * stay blocked from here on; every live one is wiped in place.
+ */
+static int nd_reboot_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	unsigned long n;
+
+	nd_pm_set_frozen(true);
+	/* Frees from atomic context that were not wiped yet. */
+	nd_deferred_flush();
+	n = nd_wipe_live();
+	if (n)
+		pr_info("the kernel is going down: wiped %lu live allocations\n", n);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block nd_reboot_nb = {
+	.notifier_call = nd_reboot_notify,
+};
+
 /**
  * nd_pm_init() - start refusing hibernation while anything is hidden
  *
@@ -160,6 +186,12 @@ int __init nd_pm_init(void)
 		unregister_pm_notifier(&nd_pm_unblock_nb);
 		return ret;
 	}
+	ret = register_reboot_notifier(&nd_reboot_nb);
+	if (ret) {
+		unregister_pm_notifier(&nd_pm_check_nb);
+		unregister_pm_notifier(&nd_pm_unblock_nb);
+		return ret;
+	}
 	nd_register_syscore(&nd_pm_syscore);
 	return 0;
 }
@@ -170,6 +202,7 @@ int __init nd_pm_init(void)
 void nd_pm_exit(void)
 {
 	nd_unregister_syscore(&nd_pm_syscore);
+	unregister_reboot_notifier(&nd_reboot_nb);
 	unregister_pm_notifier(&nd_pm_check_nb);
 	unregister_pm_notifier(&nd_pm_unblock_nb);
 }

@@ -152,6 +152,7 @@ struct nd_area *nd_area_hide(void *addr, struct page **pages,
 void nd_area_unhide(struct nd_area *area);
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp);
+unsigned long nd_wipe_live(void);
 void nd_deferred_flush(void);
 
 /* pageattr_x86.c */

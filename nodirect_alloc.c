@@ -794,6 +794,63 @@ int nd_vseal(const void *addr)
 }
 EXPORT_SYMBOL_GPL(nd_vseal);
 
+/**
+ * nd_wipe_live() - wipe every live allocation in place
+ *
+ * For the kernel's way out (reboot, power off, kexec): what an allocation
+ * holds would otherwise become ordinary RAM of whatever runs next.  The
+ * areas stay live, registered and hidden, since their owners may still
+ * touch them in their own shutdown hooks; a sealed one is unsealed for
+ * the wipe.  Each is held, as nd_vseal() holds one, so that a racing
+ * nd_vfree() leaves its release to us.
+ *
+ * Context: Process context, may sleep; new allocations blocked by the
+ * caller (a later one would not be wiped).
+ * Return: how many allocations were wiped.
+ */
+unsigned long nd_wipe_live(void)
+{
+	unsigned long max, n = 0, i;
+	struct nd_area **held, *area;
+	struct rb_node *node;
+	bool freed;
+
+	max = atomic_long_read(&nd_stats.live_allocs);
+	if (!max)
+		return 0;
+	held = kvcalloc(max, sizeof(*held), GFP_KERNEL);
+	if (!held) {
+		pr_err("cannot wipe %lu live allocations: no memory for the list\n",
+		       max);
+		return 0;
+	}
+	mutex_lock(&nd_seal_lock);
+	raw_spin_lock_irq(&nd_registry_lock);
+	for (node = rb_first(&nd_registry); node && n < max; node = rb_next(node)) {
+		area = rb_entry(node, struct nd_area, node);
+		area->held = true;
+		held[n++] = area;
+	}
+	raw_spin_unlock_irq(&nd_registry_lock);
+	for (i = 0; i < n; i++) {
+		area = held[i];
+		if (area->sealed) {
+			nd_pageattr_seal(area, false);
+			area->sealed = false;
+		}
+		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+		raw_spin_lock_irq(&nd_registry_lock);
+		area->held = false;
+		freed = area->free_pending;
+		raw_spin_unlock_irq(&nd_registry_lock);
+		if (freed)
+			nd_area_release(area);
+	}
+	mutex_unlock(&nd_seal_lock);
+	kvfree(held);
+	return n;
+}
+
 void *nd_kmalloc(size_t size, gfp_t gfp)
 {
 	return nd_kmalloc_flags(size, gfp, __builtin_return_address(0));
