@@ -195,6 +195,20 @@ checkers_test() {
 	fi
 }
 
+# debug_mem MEM: the memory of a boot on the debug kernel. Its checkers
+# take their share (KASAN's shadow an eighth of RAM, kmemleak's and the
+# debug objects' pools): below 2G a boot gets twice as much, so that, as
+# on the stock kernels, half of it is free for a hibernation image.
+debug_mem() {
+	local mem=${1%%:*} nodes=${1#*:}
+	[[ $nodes == "$1" ]] && nodes='' || nodes=:$nodes
+	case $mem in
+	512M) mem=1G ;;
+	1G) mem=2G ;;
+	esac
+	printf '%s%s\n' "$mem" "$nodes"
+}
+
 # consumer_build DIR: selftest/consumer's nd_keystore.ko, a module that
 # links to our exports, built into DIR-consumer against the Module.symvers
 # of the module in DIR, for the consumer boot (no DKMS: insmod of both).
@@ -257,9 +271,16 @@ kernel_tests() {
 		# The row's last: its switches win over the boot's.
 		append=$append${row_append:+${append:+ }$row_append}
 		[[ $args == - ]] && args=
+		if [[ $ND_K_META == linux-source ]]; then
+			row_append=$(debug_mem "$mem")
+			name=${name/-${mem%%:*}/-${row_append%%:*}}
+			mem=$row_append
+		fi
 		if ((built)); then
 			nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
-			[[ $ND_K_META == linux-source ]] && checkers_test "$ND_KREL/$name/$mode" "$append"
+			if [[ $ND_K_META == linux-source ]]; then
+				checkers_test "$ND_KREL/$name/$mode" "$append"
+			fi
 		else
 			nd_result FAIL "$ND_KREL/$name/$mode: boot verdict" "not run: no module"
 		fi

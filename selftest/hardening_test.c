@@ -168,11 +168,6 @@ int nd_test_pool_stale_tlb(void)
 	q = kcalloc(ND_BLOCK_PAGES + 1, sizeof(*q), GFP_KERNEL);
 	if (nd_test(q, "no memory"))
 		return ND_FAIL;
-	/*
-	 * One CPU throughout: on another node the calls would take another
-	 * node's pool, which the cap of one block keeps empty.
-	 */
-	migrate_disable();
 	old_max = nd_pool_set_max(PMD_SIZE >> 20);
 	nd_pool_drain();
 
@@ -221,7 +216,6 @@ out:
 	kfree(q);
 	nd_pool_drain();
 	nd_pool_set_max(old_max);
-	migrate_enable();
 	return failed ? ND_FAIL : ND_PASS;
 }
 

@@ -848,7 +848,14 @@ static int nd_selftest_all(void)
 	nd_probe_sweep(&sweep);
 	for (i = 0; i < ARRAY_SIZE(nd_selftests); i++) {
 		nd_skip_reason = NULL;
+		/*
+		 * One CPU per case: the pools are per node, and a case that
+		 * moved to another node between two calls would judge a
+		 * pool other than the one it filled.
+		 */
+		migrate_disable();
 		ret = nd_selftests[i].fn();
+		migrate_enable();
 		if (ret == ND_SKIP) {
 			skip++;
 			pr_info("ok %u %s # SKIP %s\n", i + 1,
