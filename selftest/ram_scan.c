@@ -16,8 +16,8 @@
  * writes into its live allocation. The scanner keeps them inverted: its
  * own memory is RAM too. Exit: 0 scanned, 2 the scan itself failed.
  */
-#include <elf.h>
 #include <fcntl.h>
+#include <linux/elf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +72,8 @@ static int scan(int nr, unsigned int *seeds)
 	unsigned long long done, len, segs = 0, bytes = 0;
 	static unsigned int buf[CHUNK / 4 + MARKER_WORDS];
 	long hits[MAX_SEEDS] = { 0 };
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
+	struct elf64_hdr eh;
+	struct elf64_phdr ph;
 	int fd, i, s;
 	size_t w, n;
 
@@ -87,7 +87,7 @@ static int scan(int nr, unsigned int *seeds)
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) != sizeof(ph))
 			return 2;
-		if (ph.p_type != PT_LOAD || ph.p_paddr == (Elf64_Addr)-1)
+		if (ph.p_type != PT_LOAD || ph.p_paddr == ~0ULL)
 			continue;
 		segs++;
 		/* Words are read in chunks; a marker across two is missed. */
@@ -138,7 +138,8 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "hold"))
 		return hold(strtoul(argv[2], NULL, 16));
 	if (argc < 3 || argc > 2 + MAX_SEEDS || strcmp(argv[1], "scan")) {
-		fprintf(stderr, "usage: ram_scan hold SEED | scan SEED... | kexec KERNEL INITRD CMDLINE\n");
+		fprintf(stderr,
+			"usage: ram_scan hold SEED | scan SEED... | kexec KERNEL INITRD CMDLINE\n");
 		return 2;
 	}
 	for (i = 2; i < argc; i++)
