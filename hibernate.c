@@ -18,6 +18,7 @@
  * is hidden after all.
  */
 
+#include <linux/platform_device.h>
 #include <linux/reboot.h>
 #include <linux/rwsem.h>
 #include <linux/suspend.h>
@@ -147,6 +148,46 @@ static int nd_pm_syscore_check(void)
 ND_DEFINE_SYSCORE(nd_pm_syscore, nd_pm_syscore_check);
 
 /*
+ * The check that counts: the last device callback before the image, for
+ * a module that never saw PREPARE (loaded after /dev/snapshot was
+ * opened).  A syscore refusal comes later, but create_image() loses its
+ * error (arch_resume_nosmt() overwrites it, 6.1 to 7.3): the snapshot
+ * ioctl then succeeds with no image, and reading it touches freed pages.
+ * An error from a device's freeze_noirq callback fails the snapshot.
+ * Freeze is hibernation's alone: suspend to RAM calls suspend_noirq.
+ */
+static int nd_pm_freeze_noirq(struct device *dev)
+{
+	unsigned long blocks;
+	long live;
+
+	if (!nd_pm_anything_hidden(&live, &blocks))
+		return 0;
+	pr_err("refusing hibernation before the image: %ld allocations live, %lu pool blocks hidden\n",
+	       live, blocks);
+	return -EBUSY;
+}
+
+static const struct dev_pm_ops nd_pm_dev_ops = {
+	.freeze_noirq = nd_pm_freeze_noirq,
+};
+
+static int nd_pm_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+static struct platform_driver nd_pm_driver = {
+	.probe = nd_pm_probe,
+	.driver = {
+		.name = KBUILD_MODNAME,
+		.pm = &nd_pm_dev_ops,
+	},
+};
+
+static struct platform_device *nd_pm_dev;
+
+/*
  * The kernel is going away: reboot, power off, or kexec into another
  * kernel, whose RAM the frames of live secrets become, contents intact.
  * Reboot notifiers run in process context before any of it.  Allocations
@@ -182,18 +223,32 @@ int __init nd_pm_init(void)
 	if (ret)
 		return ret;
 	ret = register_pm_notifier(&nd_pm_check_nb);
-	if (ret) {
-		unregister_pm_notifier(&nd_pm_unblock_nb);
-		return ret;
-	}
+	if (ret)
+		goto err_unblock;
 	ret = register_reboot_notifier(&nd_reboot_nb);
-	if (ret) {
-		unregister_pm_notifier(&nd_pm_check_nb);
-		unregister_pm_notifier(&nd_pm_unblock_nb);
-		return ret;
+	if (ret)
+		goto err_check;
+	ret = platform_driver_register(&nd_pm_driver);
+	if (ret)
+		goto err_reboot;
+	nd_pm_dev = platform_device_register_simple(KBUILD_MODNAME, PLATFORM_DEVID_NONE,
+						    NULL, 0);
+	if (IS_ERR(nd_pm_dev)) {
+		ret = PTR_ERR(nd_pm_dev);
+		goto err_driver;
 	}
 	nd_register_syscore(&nd_pm_syscore);
 	return 0;
+
+err_driver:
+	platform_driver_unregister(&nd_pm_driver);
+err_reboot:
+	unregister_reboot_notifier(&nd_reboot_nb);
+err_check:
+	unregister_pm_notifier(&nd_pm_check_nb);
+err_unblock:
+	unregister_pm_notifier(&nd_pm_unblock_nb);
+	return ret;
 }
 
 /**
@@ -202,6 +257,8 @@ int __init nd_pm_init(void)
 void nd_pm_exit(void)
 {
 	nd_unregister_syscore(&nd_pm_syscore);
+	platform_device_unregister(nd_pm_dev);
+	platform_driver_unregister(&nd_pm_driver);
 	unregister_reboot_notifier(&nd_reboot_nb);
 	unregister_pm_notifier(&nd_pm_check_nb);
 	unregister_pm_notifier(&nd_pm_unblock_nb);
