@@ -195,10 +195,10 @@ checkers_test() {
 	fi
 }
 
-# debug_mem MEM: the memory of a boot on the debug kernel. Its checkers
-# take their share (KASAN's shadow an eighth of RAM, kmemleak's and the
-# debug objects' pools): below 2G a boot gets twice as much, so that, as
-# on the stock kernels, half of it is free for a hibernation image.
+# debug_mem MEM: the memory of a hibernating boot on the debug kernel. Its
+# checkers take their share (KASAN's shadow an eighth of RAM, kmemleak's
+# and the debug objects' pools): below 2G it gets twice as much, so that,
+# as on the stock kernels, half of it is free for the image.
 debug_mem() {
 	local mem=${1%%:*} nodes=${1#*:}
 	[[ $nodes == "$1" ]] && nodes='' || nodes=:$nodes
@@ -271,14 +271,14 @@ kernel_tests() {
 		# The row's last: its switches win over the boot's.
 		append=$append${row_append:+${append:+ }$row_append}
 		[[ $args == - ]] && args=
-		if [[ $ND_K_META == linux-source ]]; then
+		if [[ $ND_K_META == linux-source && $mode =~ ^(hibernate|snapshot)$ ]]; then
 			row_append=$(debug_mem "$mem")
 			name=${name/-${mem%%:*}/-${row_append%%:*}}
 			mem=$row_append
 		fi
 		if ((built)); then
 			nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
-			if [[ $ND_K_META == linux-source ]]; then
+			if [[ $ND_K_META == linux-source && $mode =~ ^(hibernate|snapshot)$ ]]; then
 				checkers_test "$ND_KREL/$name/$mode" "$append"
 			fi
 		else
