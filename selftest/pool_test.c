@@ -305,6 +305,24 @@ out:
 }
 
 /*
+ * From an empty pool, nd_vmalloc(@size) with the @nth new block refused;
+ * the counters before and after in @c0 and @c1.
+ */
+static u8 *nd_pool_alloc_failing(unsigned long size, unsigned int nth,
+				 struct nd_counts *c0, struct nd_counts *c1)
+{
+	u8 *p;
+
+	nd_pool_drain();
+	nd_counts_read(c0);
+	nd_fail_arm(ND_FAIL_BLOCK, nth);
+	p = nd_vmalloc(size);
+	nd_fail_arm(ND_FAIL_BLOCK, 0);
+	nd_counts_read(c1);
+	return p;
+}
+
+/*
  * No block to be had (injected), and a pool at its cap: the allocation is
  * served by the per-page path instead, hidden all the same, and counted.
  */
@@ -315,12 +333,7 @@ int nd_test_pool_fallback(void)
 	bool failed = false;
 	u8 *p;
 
-	nd_pool_drain();
-	nd_counts_read(&c0);
-	nd_fail_arm(ND_FAIL_BLOCK, 1);
-	p = nd_vmalloc(16 * PAGE_SIZE);
-	nd_fail_arm(ND_FAIL_BLOCK, 0);
-	nd_counts_read(&c1);
+	p = nd_pool_alloc_failing(16 * PAGE_SIZE, 1, &c0, &c1);
 	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1 &&
 			  c1.pool_blocks_taken == c0.pool_blocks_taken &&
 			  c1.flushes - c0.flushes ==
@@ -367,12 +380,7 @@ int nd_test_pool_rollback(void)
 	bool failed = false;
 	u8 *p;
 
-	nd_pool_drain();
-	nd_counts_read(&c0);
-	nd_fail_arm(ND_FAIL_BLOCK, 2);
-	p = nd_vmalloc((ND_BLOCK_PAGES + 1) * PAGE_SIZE);
-	nd_fail_arm(ND_FAIL_BLOCK, 0);
-	nd_counts_read(&c1);
+	p = nd_pool_alloc_failing((ND_BLOCK_PAGES + 1) * PAGE_SIZE, 2, &c0, &c1);
 	failed |= nd_test(p && c1.pool_fallbacks - c0.pool_fallbacks == 1,
 			  "control: second block refused: %p, %ld fallbacks", p,
 			  c1.pool_fallbacks - c0.pool_fallbacks);
