@@ -68,6 +68,7 @@ struct nd_stats {
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
 	atomic_long_t pending_frees;		/* deferred, pages still hidden */
 	atomic_long_t seals;
+	atomic_long_t kimage_pages;		/* set aside: nd_kimage_keep() */
 };
 
 /*
@@ -153,6 +154,7 @@ void nd_area_unhide(struct nd_area *area);
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp);
 void nd_deferred_flush(void);
+bool nd_kimage_keep(struct page *page);
 
 /* pageattr_x86.c */
 int nd_pageattr_init(void);
@@ -163,6 +165,7 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot);
 int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 			      unsigned int nr, enum nd_prot prot);
 int nd_pageattr_seal(struct nd_area *area, bool seal);
+bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr);
 
 /* kmalloc.c */
 void nd_kmalloc_init(void);

@@ -126,13 +126,14 @@ static bool nd_kimage_comes_back(struct page *page, unsigned int order,
  * Give the module a page with a kernel-image alias, @order at a time, and
  * see what the allocation of @size gets.  Returns ND_FAIL when a page of
  * the allocation has such an alias and a read or write through it did not
- * fault, ND_SKIP when no page with such an alias reached the module.
+ * fault, ND_PASS when none has and the module set the offered page aside
+ * (kimage_pages grew), ND_SKIP when no such page reached the module.
  */
 static int nd_kimage_offer(unsigned int order, unsigned long size,
 			   const char *path)
 {
 	unsigned int try, i, nr = size >> PAGE_SHIFT;
-	unsigned long alias = 0;
+	unsigned long alias = 0, kept;
 	struct page *cand = NULL;
 	bool failed = false;
 	LIST_HEAD(held);
@@ -151,6 +152,7 @@ static int nd_kimage_offer(unsigned int order, unsigned long size,
 		nd_skip_reason = "no free kernel-image page came back from the allocator";
 		goto out;
 	}
+	kept = atomic_long_read(&nd_stats.kimage_pages);
 	/* Now, before anything else on this CPU can take it. */
 	__free_pages(cand, order);
 	p = nd_vmalloc(size);
@@ -165,7 +167,12 @@ static int nd_kimage_offer(unsigned int order, unsigned long size,
 			break;
 	}
 	if (!alias) {
-		nd_skip_reason = "the page allocator did not hand the offered page to the module";
+		kept = atomic_long_read(&nd_stats.kimage_pages) - kept;
+		if (kept)
+			pr_info("    # %s: the offered page was set aside (%lu pages kept by this call)\n",
+				path, kept);
+		else
+			nd_skip_reason = "the offered page did not reach the module";
 		goto out;
 	}
 	memset(p, 0x5a, size);
