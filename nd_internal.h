@@ -68,6 +68,7 @@ struct nd_stats {
 	atomic_long_t leaked_pages;		/* could not be restored: kept */
 	atomic_long_t pending_frees;		/* deferred, pages still hidden */
 	atomic_long_t seals;
+	atomic_long_t kimage_pages;		/* set aside: nd_kimage_keep() */
 };
 
 /*
@@ -154,6 +155,7 @@ void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp);
 unsigned long nd_wipe_live(void);
 void nd_deferred_flush(void);
+bool nd_kimage_keep(struct page *page);
 
 /* pageattr_x86.c */
 int nd_pageattr_init(void);
@@ -164,6 +166,7 @@ int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot);
 int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
 			      unsigned int nr, enum nd_prot prot);
 int nd_pageattr_seal(struct nd_area *area, bool seal);
+bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr);
 
 /* kmalloc.c */
 void nd_kmalloc_init(void);

@@ -108,6 +108,65 @@ void nd_deferred_flush(void)
 	flush_work(&nd_free_work);
 }
 
+/*
+ * Pages of the kernel image's range that the page allocator gave us: their
+ * kernel-image alias would still reach them once hidden, so they are kept
+ * here, never handed out, and freed at rmmod.  At most the image's freed
+ * pages (its init memory, gaps and tail), once each.  A page taken with
+ * __GFP_ACCOUNT stays charged to its cgroup until then.
+ */
+static LIST_HEAD(nd_kimage_list);
+static DEFINE_SPINLOCK(nd_kimage_lock);
+
+/**
+ * nd_kimage_keep() - set a page aside if the kernel-image mapping reaches it
+ * @page: an order-0 page of ours, in the direct map.
+ *
+ * Context: Process context.
+ * Return: true if it was kept: the caller must forget it.
+ */
+bool nd_kimage_keep(struct page *page)
+{
+	if (!nd_pageattr_kimage(page_to_pfn(page), 1))
+		return false;
+	spin_lock(&nd_kimage_lock);
+	list_add(&page->lru, &nd_kimage_list);
+	spin_unlock(&nd_kimage_lock);
+	atomic_long_inc(&nd_stats.kimage_pages);
+	return true;
+}
+
+static void nd_kimage_release(void)
+{
+	struct page *page, *next;
+
+	list_for_each_entry_safe(page, next, &nd_kimage_list, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+		atomic_long_dec(&nd_stats.kimage_pages);
+	}
+}
+
+/*
+ * Replace every page of the kernel image's range in @pages with another.
+ * Bounded: a page kept is never handed to us again.  Returns false, with
+ * a slot NULL, when no other page can be had.
+ */
+static bool nd_kimage_replace(struct page **pages, unsigned int nr_pages,
+			      gfp_t gfp)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_pages; i++) {
+		while (nd_kimage_keep(pages[i])) {
+			pages[i] = alloc_page(gfp);
+			if (!pages[i])
+				return false;
+		}
+	}
+	return true;
+}
+
 /* No larger than one direct-map 2M leaf: beyond, no table is saved. */
 #define ND_CONTIG_MAX_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 
@@ -231,6 +290,8 @@ void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp)
 			goto fail;
 	}
 	nd_runs_split(pages, nr_pages);
+	if (!nd_kimage_replace(pages, nr_pages, gfp))
+		goto fail;
 	if (!nd_fail(ND_FAIL_MAP))
 		addr = vmap(pages, nr_pages, VM_IOREMAP | VM_MAP_PUT_PAGES,
 			    PAGE_KERNEL);
@@ -929,6 +990,7 @@ static struct nd_stat_attr nd_stat_attrs[] = {
 	{ ND_STAT_ATTR(pool_stale_flushes), &nd_stats.pool_stale_flushes },
 	{ ND_STAT_ATTR(leaked_pages), &nd_stats.leaked_pages },
 	{ ND_STAT_ATTR(seals), &nd_stats.seals },
+	{ ND_STAT_ATTR(kimage_pages), &nd_stats.kimage_pages },
 };
 
 /* What the pool holds now, summed over its nodes. */
@@ -1067,6 +1129,7 @@ err_sysfs:
 	nd_sysfs_exit();
 err_pool:
 	nd_pool_exit();
+	nd_kimage_release();
 	return ret;
 }
 
@@ -1084,6 +1147,7 @@ static void __exit nd_exit(void)
 	nd_pm_exit();
 	nd_sysfs_exit();
 	nd_pool_exit();
+	nd_kimage_release();
 }
 
 module_init(nd_init);

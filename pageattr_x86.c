@@ -48,6 +48,52 @@
 #include "nd_internal.h"
 
 static spinlock_t *nd_pgd_lock __ro_after_init;
+/* Frames the kernel-image mapping may reach: [start, end), see below. */
+static unsigned long nd_kimage_start_pfn __ro_after_init;
+static unsigned long nd_kimage_end_pfn __ro_after_init;
+
+/*
+ * The frames that the high kernel-image mapping (__START_KERNEL_map +
+ * phys - phys_base) covers, found from its tables, so no symbol is needed.
+ * Freed init memory, the text/rodata and rodata/data gaps, and the rest
+ * of the 2M leaf after _brk_end reach the page allocator with that alias
+ * still mapped: free_kernel_image_pages() unmaps it only under PTI, and
+ * nothing unmaps the tail.  Hiding the direct map does not hide it, so
+ * pages of this range are never handed out (nd_kimage_keep()).  The
+ * mapping never grows after boot: one look at load time is enough.
+ */
+static void __init nd_kimage_find(void)
+{
+	unsigned long va, first = 0, last = 0;
+	unsigned int level;
+
+	for (va = __START_KERNEL_map;
+	     va - __START_KERNEL_map < KERNEL_IMAGE_SIZE; va += PMD_SIZE) {
+		if (!lookup_address(va, &level))
+			continue;
+		if (!first)
+			first = va;
+		last = va + PMD_SIZE;
+	}
+	if (!first)
+		return;
+	nd_kimage_start_pfn = (first - __START_KERNEL_map + phys_base) >>
+			      PAGE_SHIFT;
+	nd_kimage_end_pfn = (last - __START_KERNEL_map + phys_base) >>
+			    PAGE_SHIFT;
+}
+
+/**
+ * nd_pageattr_kimage() - whether the kernel-image mapping may reach a page
+ * @pfn: the first frame.
+ * @nr: how many frames from @pfn.
+ *
+ * Return: true if any of them is in the kernel image's range.
+ */
+bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr)
+{
+	return pfn < nd_kimage_end_pfn && pfn + nr > nd_kimage_start_pfn;
+}
 
 /**
  * nd_pageattr_init() - find what the direct-map code needs
@@ -76,6 +122,9 @@ int __init nd_pageattr_init(void)
 		return -ENOENT;
 	}
 	nd_pgd_lock = (spinlock_t *)kp.addr;
+	nd_kimage_find();
+	pr_debug("kernel image range: pfn %lx to %lx\n", nd_kimage_start_pfn,
+		 nd_kimage_end_pfn);
 	return 0;
 }
 

@@ -124,6 +124,31 @@ static void nd_block_leak(struct nd_block *b)
 	kfree(b);
 }
 
+/*
+ * A zeroed order-9 block on @nid with no page in the kernel image's range:
+ * of a block that has some, those are set aside (nd_kimage_keep()), the
+ * rest freed, and another block tried.  Bounded: each try keeps a page
+ * that is never handed to us again.
+ */
+static struct page *nd_block_alloc(int nid)
+{
+	struct page *page;
+	unsigned int i;
+
+	for (;;) {
+		page = alloc_pages_node(nid, GFP_KERNEL | __GFP_ZERO |
+					__GFP_NOWARN | __GFP_NORETRY,
+					ND_BLOCK_ORDER);
+		if (!page || !nd_pageattr_kimage(page_to_pfn(page),
+						 ND_BLOCK_PAGES))
+			return page;
+		split_page(page, ND_BLOCK_ORDER);
+		for (i = 0; i < ND_BLOCK_PAGES; i++)
+			if (!nd_kimage_keep(page + i))
+				__free_page(page + i);
+	}
+}
+
 /* Hide a fresh block taken on @nid; not yet in any pool.  No flush. */
 static struct nd_block *nd_block_new(int nid, enum nd_prot prot)
 {
@@ -138,9 +163,7 @@ static struct nd_block *nd_block_new(int nid, enum nd_prot prot)
 	if (!b)
 		goto full;
 	/* Zeroed now, through the direct map, while it still reaches them. */
-	b->page = nd_fail(ND_FAIL_BLOCK) ? NULL :
-		  alloc_pages_node(nid, GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN |
-				   __GFP_NORETRY, ND_BLOCK_ORDER);
+	b->page = nd_fail(ND_FAIL_BLOCK) ? NULL : nd_block_alloc(nid);
 	if (!b->page)
 		goto free;
 	split_page(b->page, ND_BLOCK_ORDER);

@@ -51,6 +51,8 @@ BOOTS=(
 	"selftest smp2-512M selftest 2 512M $STOCK_CHECKERS -"
 	"numa2 smp2-512M-numa2 selftest 2 512M:2 $STOCK_CHECKERS -"
 	"pti5g smp4-5G-pti selftest 4 5G pti=on,nokaslr selftest_need_1g=1"
+	# Without PTI, freed kernel-image pages keep their high alias.
+	"nopti smp2-512M-nopti selftest 2 512M pti=off -"
 	"crash smp2-512M crash 2 512M - -"
 	# A write through a sealed area's own address: the real fault.
 	"base smp2-512M crash-seal 2 512M - -"

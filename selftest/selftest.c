@@ -815,6 +815,8 @@ static const struct nd_selftest nd_selftests[] = {
 	{ "gfp_scope", nd_test_gfp_scope },
 	{ "size_limit", nd_test_size_limit },
 	{ "sweep_large", nd_test_sweep_large },
+	{ "kimage_alias_per_page", nd_test_kimage_per_page },
+	{ "kimage_alias_pool", nd_test_kimage_pool },
 	{ "kmalloc_hidden", nd_test_kmalloc_hidden },
 	{ "kmalloc_no_overlap", nd_test_kmalloc_no_overlap },
 	{ "kmalloc_wipe_and_return", nd_test_kmalloc_wipe_and_return },

@@ -72,6 +72,10 @@ int nd_test_gfp_scope(void);
 int nd_test_size_limit(void);
 int nd_test_sweep_large(void);
 
+/* selftest/kimage_test.c */
+int nd_test_kimage_per_page(void);
+int nd_test_kimage_pool(void);
+
 /* selftest/race_test.c */
 void nd_race_prepare(void);
 int nd_test_vseal_twice(void);
