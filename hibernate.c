@@ -40,7 +40,7 @@ static bool nd_pm_frozen;
 bool nd_pm_alloc_begin(void)
 {
 	down_read(&nd_pm_rwsem);
-	if (!nd_pm_frozen)
+	if (!nd_pm_frozen && !nd_is_going_down())
 		return true;
 	up_read(&nd_pm_rwsem);
 	return false;
@@ -83,12 +83,25 @@ static bool nd_pm_anything_hidden(long *live, unsigned long *blocks)
 #define ND_PM_CHECK_PRIORITY	(-100)
 #define ND_PM_UNBLOCK_PRIORITY	100
 
+/*
+ * From PM_RESTORE_PREPARE to PM_POST_RESTORE: an image is about to replace
+ * this kernel, whose secrets would become free RAM of the restored one.
+ * Refusing would lose the image (its swap signature is reset by then), so
+ * the device freeze callback wipes them instead, and no check refuses.
+ */
+static bool nd_pm_restoring;
+
 static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 		       void *data)
 {
 	unsigned long blocks;
 	long live;
 
+	if (action == PM_RESTORE_PREPARE) {
+		nd_pm_set_frozen(true);
+		WRITE_ONCE(nd_pm_restoring, true);
+		return NOTIFY_DONE;
+	}
 	if (action != PM_HIBERNATION_PREPARE)
 		return NOTIFY_DONE;
 	/* No allocation is in flight once this returns. */
@@ -110,7 +123,9 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 static int nd_pm_unblock(struct notifier_block *nb, unsigned long action,
 			 void *data)
 {
-	if (action == PM_POST_HIBERNATION)
+	if (action == PM_POST_RESTORE)
+		WRITE_ONCE(nd_pm_restoring, false);
+	if (action == PM_POST_HIBERNATION || action == PM_POST_RESTORE)
 		nd_pm_set_frozen(false);
 	return NOTIFY_DONE;
 }
@@ -137,7 +152,7 @@ static int nd_pm_syscore_check(void)
 	unsigned long blocks;
 	long live;
 
-	if (pm_suspend_target_state != PM_SUSPEND_ON ||
+	if (pm_suspend_target_state != PM_SUSPEND_ON || READ_ONCE(nd_pm_restoring) ||
 	    !nd_pm_anything_hidden(&live, &blocks))
 		return 0;
 	pr_err("refusing hibernation at the last moment: %ld allocations live, %lu pool blocks hidden\n",
@@ -148,20 +163,47 @@ static int nd_pm_syscore_check(void)
 ND_DEFINE_SYSCORE(nd_pm_syscore, nd_pm_syscore_check);
 
 /*
- * The check that counts: the last device callback before the image, for
- * a module that never saw PREPARE (loaded after /dev/snapshot was
- * opened).  A syscore refusal comes later, but create_image() loses its
- * error (arch_resume_nosmt() overwrites it, 6.1 to 7.3): the snapshot
- * ioctl then succeeds with no image, and reading it touches freed pages.
- * An error from a device's freeze_noirq callback fails the snapshot.
- * Freeze is hibernation's alone: suspend to RAM calls suspend_noirq.
+ * Device callbacks, for a module that never saw PREPARE (loaded after
+ * /dev/snapshot was opened) and for the other users of the freeze
+ * callbacks (a restore, Xen's save and migration, a kexec that keeps
+ * this kernel): suspend to RAM calls suspend ones instead.  freeze, in
+ * process context, does what PREPARE does (or, before a restore, wipes
+ * what is live); freeze_noirq, the last device callback before the
+ * image, refuses if anything is still hidden.  A refusal at syscore
+ * suspend comes later, but create_image() loses its error
+ * (arch_resume_nosmt() overwrites it, 6.1 to 7.3): the snapshot ioctl
+ * then succeeds with no image, and reading it touches freed pages.
  */
+static bool nd_pm_froze;
+
+static int nd_pm_freeze(struct device *dev)
+{
+	if (!READ_ONCE(nd_pm_frozen)) {
+		nd_pm_set_frozen(true);
+		nd_pm_froze = true;
+	}
+	nd_deferred_flush();
+	nd_kmalloc_release_now();
+	if (READ_ONCE(nd_pm_restoring) && nd_wipe_live(false))
+		pr_info("an image replaces this kernel: live allocations wiped\n");
+	nd_pool_drain();
+	return 0;
+}
+
+static void nd_pm_complete(struct device *dev)
+{
+	if (nd_pm_froze) {
+		nd_pm_froze = false;
+		nd_pm_set_frozen(false);
+	}
+}
+
 static int nd_pm_freeze_noirq(struct device *dev)
 {
 	unsigned long blocks;
 	long live;
 
-	if (!nd_pm_anything_hidden(&live, &blocks))
+	if (READ_ONCE(nd_pm_restoring) || !nd_pm_anything_hidden(&live, &blocks))
 		return 0;
 	pr_err("refusing hibernation before the image: %ld allocations live, %lu pool blocks hidden\n",
 	       live, blocks);
@@ -169,7 +211,9 @@ static int nd_pm_freeze_noirq(struct device *dev)
 }
 
 static const struct dev_pm_ops nd_pm_dev_ops = {
+	.freeze = nd_pm_freeze,
 	.freeze_noirq = nd_pm_freeze_noirq,
+	.complete = nd_pm_complete,
 };
 
 static int nd_pm_probe(struct platform_device *pdev)
@@ -182,6 +226,8 @@ static struct platform_driver nd_pm_driver = {
 	.driver = {
 		.name = KBUILD_MODNAME,
 		.pm = &nd_pm_dev_ops,
+		/* Unbinding would silently drop the checks. */
+		.suppress_bind_attrs = true,
 	},
 };
 
@@ -201,7 +247,7 @@ static int nd_reboot_notify(struct notifier_block *nb, unsigned long action,
 	nd_pm_set_frozen(true);
 	/* Frees from atomic context that were not wiped yet. */
 	nd_deferred_flush();
-	n = nd_wipe_live();
+	n = nd_wipe_live(true);
 	if (n)
 		pr_info("the kernel is going down: wiped %lu live allocations\n", n);
 	return NOTIFY_DONE;
@@ -209,6 +255,8 @@ static int nd_reboot_notify(struct notifier_block *nb, unsigned long action,
 
 static struct notifier_block nd_reboot_nb = {
 	.notifier_call = nd_reboot_notify,
+	/* After every other reboot notifier: consumers may use theirs there. */
+	.priority = INT_MIN,
 };
 
 /**

@@ -164,6 +164,11 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 		atomic_long_inc(&nd_stats.bad_calls);
 		return NULL;
 	}
+	/* A page already hidden would otherwise serve it unwiped. */
+	if (nd_is_going_down()) {
+		atomic_long_inc(&nd_stats.failures);
+		return NULL;
+	}
 	cls = nd_kclass_of(size);
 	while (!(obj = nd_kclass_take(cls))) {
 		/* The page's structure too, in a GFP_NOFS/NOIO caller's scope. */

@@ -153,7 +153,8 @@ struct nd_area *nd_area_hide(void *addr, struct page **pages,
 void nd_area_unhide(struct nd_area *area);
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp);
-unsigned long nd_wipe_live(void);
+unsigned long nd_wipe_live(bool for_good);
+bool nd_is_going_down(void);
 void nd_deferred_flush(void);
 bool nd_kimage_keep(struct page *page);
 

@@ -57,6 +57,9 @@ MODULE_PARM_DESC(stress,
 static DEFINE_RAW_SPINLOCK(nd_registry_lock);
 static struct rb_root nd_registry = RB_ROOT;
 
+/* Set once the kernel is going away: allocations refused, frees wiped at once. */
+static bool nd_going_down;
+
 /* Allocations freed from atomic context wait here for vfree(). */
 static LLIST_HEAD(nd_free_list);
 
@@ -516,7 +519,8 @@ static void nd_area_release(struct nd_area *area)
 	 * wipes it, and stays sealed until then too: unsealing costs a walk
 	 * per page.
 	 */
-	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES) {
+	if (atomic && area->nr_pages > ND_ATOMIC_WIPE_PAGES &&
+	    !READ_ONCE(nd_going_down)) {
 		area->wipe_later = true;
 	} else {
 		/* Writable again for the wipe; a stale read-only TLB entry
@@ -856,59 +860,87 @@ int nd_vseal(const void *addr)
 EXPORT_SYMBOL_GPL(nd_vseal);
 
 /**
+ * nd_is_going_down() - whether nd_wipe_live() has run
+ *
+ * Return: true from then on: no new allocation may be made.
+ */
+bool nd_is_going_down(void)
+{
+	return READ_ONCE(nd_going_down);
+}
+
+/* Under the registry lock: the first live area above @after, or NULL. */
+static struct nd_area *nd_registry_next(unsigned long after)
+{
+	struct rb_node *n = nd_registry.rb_node;
+	struct nd_area *area, *best = NULL;
+
+	while (n) {
+		area = rb_entry(n, struct nd_area, node);
+		if ((unsigned long)area->addr > after) {
+			best = area;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return best;
+}
+
+/**
  * nd_wipe_live() - wipe every live allocation in place
+ * @for_good: the kernel is going away (reboot, power off, kexec): from
+ *	here on allocations are refused (nd_is_going_down()) and frees in
+ *	atomic context wipe at once, whatever their size.
  *
- * For the kernel's way out (reboot, power off, kexec): what an allocation
- * holds would otherwise become ordinary RAM of whatever runs next.  The
- * areas stay live, registered and hidden, since their owners may still
- * touch them in their own shutdown hooks; a sealed one is unsealed for
- * the wipe.  Each is held, as nd_vseal() holds one, so that a racing
- * nd_vfree() leaves its release to us.
+ * What an allocation holds would otherwise become ordinary RAM of whatever
+ * runs next: another kernel, or a hibernation image restored over this
+ * one (which is why that case, whose boot kernel may go on if the restore
+ * fails, does not wipe for good).  The areas stay live,
+ * registered and hidden, since their owners may still touch them; a
+ * sealed one is unsealed for the wipe.  One area at a time is held, as
+ * nd_vseal() holds one, so that a racing nd_vfree() leaves its release to
+ * us, and no list is needed that could not be had.
  *
- * Context: Process context, may sleep; new allocations blocked by the
- * caller (a later one would not be wiped).
+ * Context: Process context, may sleep.
  * Return: how many allocations were wiped.
  */
-unsigned long nd_wipe_live(void)
+unsigned long nd_wipe_live(bool for_good)
 {
-	unsigned long max, n = 0, i;
-	struct nd_area **held, *area;
-	struct rb_node *node;
+	unsigned long after = 0, n = 0;
+	struct nd_area *area;
 	bool freed;
 
-	max = atomic_long_read(&nd_stats.live_allocs);
-	if (!max)
-		return 0;
-	held = kvcalloc(max, sizeof(*held), GFP_KERNEL);
-	if (!held) {
-		pr_err("cannot wipe %lu live allocations: no memory for the list\n",
-		       max);
-		return 0;
-	}
+	if (for_good)
+		WRITE_ONCE(nd_going_down, true);
 	mutex_lock(&nd_seal_lock);
-	raw_spin_lock_irq(&nd_registry_lock);
-	for (node = rb_first(&nd_registry); node && n < max; node = rb_next(node)) {
-		area = rb_entry(node, struct nd_area, node);
-		area->held = true;
-		held[n++] = area;
-	}
-	raw_spin_unlock_irq(&nd_registry_lock);
-	for (i = 0; i < n; i++) {
-		area = held[i];
+	for (;;) {
+		raw_spin_lock_irq(&nd_registry_lock);
+		area = nd_registry_next(after);
+		if (area) {
+			area->held = true;
+			after = (unsigned long)area->addr;
+		}
+		raw_spin_unlock_irq(&nd_registry_lock);
+		if (!area)
+			break;
 		if (area->sealed) {
 			nd_pageattr_seal(area, false);
 			area->sealed = false;
 		}
 		memzero_explicit(area->addr, area->nr_pages * PAGE_SIZE);
+		n++;
 		raw_spin_lock_irq(&nd_registry_lock);
 		area->held = false;
 		freed = area->free_pending;
 		raw_spin_unlock_irq(&nd_registry_lock);
 		if (freed)
 			nd_area_release(area);
+		cond_resched();
 	}
 	mutex_unlock(&nd_seal_lock);
-	kvfree(held);
+	/* Frees that came from atomic context meanwhile. */
+	nd_deferred_flush();
 	return n;
 }
 
@@ -1138,13 +1170,14 @@ static void __exit nd_exit(void)
 	unsigned long left;
 
 	nd_selftest_exit();
+	/* First: a reboot notifier running now would wipe released areas. */
+	nd_pm_exit();
 	/* Consumers hold a reference on us, so none is left to call in. */
 	nd_kmalloc_exit();
 	left = nd_release_all();
 	if (left)
 		pr_warn("unloading with %lu allocations live: wiped, restored to the direct map and freed\n",
 			left);
-	nd_pm_exit();
 	nd_sysfs_exit();
 	nd_pool_exit();
 	nd_kimage_release();

@@ -62,7 +62,7 @@ static unsigned long nd_kimage_end_pfn __ro_after_init;
  * pages of this range are never handed out (nd_kimage_keep()).  The
  * mapping never grows after boot: one look at load time is enough.
  */
-static void __init nd_kimage_find(void)
+static bool __init nd_kimage_find(void)
 {
 	unsigned long va, first = 0, last = 0;
 	unsigned int level;
@@ -76,11 +76,13 @@ static void __init nd_kimage_find(void)
 		last = va + PMD_SIZE;
 	}
 	if (!first)
-		return;
+		return false;
 	nd_kimage_start_pfn = (first - __START_KERNEL_map + phys_base) >>
 			      PAGE_SHIFT;
 	nd_kimage_end_pfn = (last - __START_KERNEL_map + phys_base) >>
 			    PAGE_SHIFT;
+	/* phys_base is data of the image: the arithmetic must find it. */
+	return nd_pageattr_kimage(__pa_symbol(&phys_base) >> PAGE_SHIFT, 1);
 }
 
 /**
@@ -122,9 +124,11 @@ int __init nd_pageattr_init(void)
 		return -ENOENT;
 	}
 	nd_pgd_lock = (spinlock_t *)kp.addr;
-	nd_kimage_find();
-	pr_debug("kernel image range: pfn %lx to %lx\n", nd_kimage_start_pfn,
-		 nd_kimage_end_pfn);
+	/* Failing open would hand out pages the image mapping still reaches. */
+	if (!nd_kimage_find()) {
+		pr_err("cannot find the kernel image's mapping\n");
+		return -ENODEV;
+	}
 	return 0;
 }
 
