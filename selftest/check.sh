@@ -88,7 +88,8 @@ boot_selected() {
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;
 	faults) [[ $ND_K_META == linux-source ]] ;;
 	# Every Debian kernel has kexec_file_load(); the debug one does not.
-	kexec) [[ $ND_K_META != linux-source ]] ;;
+	kexec) [[ $ND_K_META != linux-source ]] &&
+		[[ $ND_K_BOOTS == all || ,$ND_K_BOOTS, == *,kexec,* ]] ;;
 	*) [[ $ND_K_BOOTS == all || ,$ND_K_BOOTS, == *,$tag,* ]] ;;
 	esac
 }

@@ -2,8 +2,9 @@
 /*
  * ram_scan: the two halves of the kexec boot (selftest/init.sh).
  *
- *   ram_scan hold SEED    keep the marker of SEED in this process's memory
- *                         until killed (the control: nobody wipes it)
+ *   ram_scan hold SEED    keep the marker of SEED in 1024 pages of this
+ *                         process's memory until killed (the control:
+ *                         nobody wipes it)
  *   ram_scan scan SEED... count each SEED's marker in all of RAM, read
  *                         through /proc/kcore's segments that have a
  *                         physical address; prints "SEED HITS" per seed
@@ -40,15 +41,25 @@ static void marker_of(unsigned int seed, unsigned int *m, unsigned int flip)
 		m[i] = ((seed + i) * 2654435761u ^ 0x5a5aa5a5u) ^ flip;
 }
 
+/*
+ * The next kernel's boot overwrites some of the old RAM (where its own
+ * image, initramfs and first allocations land): one page of control could
+ * be among it. Many pages, scattered as the allocator gives them, cannot
+ * all be.
+ */
+#define HOLD_PAGES	1024
+
 static int hold(unsigned int seed)
 {
-	unsigned int *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+	size_t len = HOLD_PAGES * 4096UL, i;
+	unsigned int *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (m == MAP_FAILED)
 		return 2;
-	marker_of(seed, m + 512, 0);
-	mlock(m, 4096);
+	for (i = 0; i < HOLD_PAGES; i++)
+		marker_of(seed, m + i * 1024 + 512, 0);
+	mlock(m, len);
 	printf("ram_scan: holding the marker of %08x\n", seed);
 	fflush(stdout);
 	for (;;)
