@@ -130,17 +130,24 @@ stress)
 	# stress-ng makes the kernel's own code map, unmap and remove pages
 	# from the direct map (secretmem) and walk memory, and checks what it
 	# wrote (--verify). Its secretmem pages are not present while it
-	# runs, so it starts 10 s after the module's first sweep of the direct
-	# map and stops 10 s before the last one.
+	# runs, so it runs strictly between the module's first and last sweep
+	# of the direct map: the workers hold (stress_hold) until it has
+	# started, and the final checks until it has exited (on the debug
+	# kernel it outlived a 10 s timeout by 20 s).
 	secs=$(echo "$args" | sed -n 's/.*stress=\([0-9]*\).*/\1/p')
-	sng_secs=$((secs > 25 ? secs - 20 : 5))
-	sleep 10 && stress-ng --secretmem 1 --memfd 1 --memfd-bytes 16M --vm 1 --vm-bytes 32M \
-		--mmap 1 --mmap-bytes 32M --verify --timeout "${sng_secs}s" \
+	insmod "$MODULE" stress_hold=1 $args &
+	ins=$!
+	wait_log 'stress: holding before the workers start' || verdict FAIL "stress never held"
+	stress-ng --secretmem 1 --memfd 1 --memfd-bytes 16M --vm 1 --vm-bytes 32M \
+		--mmap 1 --mmap-bytes 32M --verify --timeout "${secs}s" \
 		--metrics-brief >/tmp/stress-ng.log 2>&1 &
 	sng=$!
-	insmod "$MODULE" $args || verdict FAIL "insmod $args failed"
+	echo 0 >/sys/module/nodirect_alloc/parameters/stress_hold
+	wait_log 'stress: holding after the workers stopped' || verdict FAIL "stress never stopped"
 	wait "$sng"
 	sng_rc=$?
+	echo 0 >/sys/module/nodirect_alloc/parameters/stress_hold
+	wait "$ins" || verdict FAIL "insmod $args failed"
 	cat /tmp/stress-ng.log
 	[ "$sng_rc" -eq 0 ] || verdict FAIL "stress-ng exit $sng_rc"
 	echo "ND-STRESS: stress-ng passed"
