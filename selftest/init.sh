@@ -86,7 +86,7 @@ wait_log() {
 
 # The faults boot: the chance of each eligible allocation failing, and a
 # cap on how many may fail (what is left of it tells how many did).
-FAULT_PERCENT=2
+FAULT_PERCENT=5
 FAULT_TIMES=100000
 
 # judge: PASS unless the kernel was tainted by a warning or an oops.
