@@ -74,6 +74,11 @@ unload_and_judge() {
 	judge
 }
 
+# mem_free_kb: MemFree of /proc/meminfo, in kB.
+mem_free_kb() {
+	sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo
+}
+
 # wait_log TEXT: wait up to 120 s for TEXT in the kernel log.
 wait_log() {
 	i=0
@@ -243,7 +248,7 @@ faults)
 	# here, so the rounded range of its sections is ours alone. The
 	# workers hold until the injection is armed (stress_hold), and the
 	# final checks until it is off again.
-	free_before=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	free_before=$(mem_free_kb)
 	insmod "$MODULE" stress_hold=1 $args &
 	ins=$!
 	wait_log 'stress: holding before the workers start' || verdict FAIL "stress never held"
@@ -282,7 +287,7 @@ faults)
 	[ "${refused:-0}" -ge 100 ] || verdict FAIL "only ${refused:-0} of our calls saw a fault"
 	show_counters
 	rmmod nodirect_alloc || verdict FAIL "rmmod failed"
-	free_after=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	free_after=$(mem_free_kb)
 	echo "ND-FAULTS: MemFree $free_before kB before insmod, $free_after kB after rmmod"
 	leak_check
 	judge
@@ -294,7 +299,7 @@ pool)
 	insmod "$MODULE" selftest=fill $args || verdict FAIL "insmod selftest=fill failed"
 	blocks=$(cat "$SYSFS/pool_blocks")
 	[ "$blocks" -gt 0 ] || verdict FAIL "the pool holds no block after the fill"
-	free_kb=$(sed -n 's/^MemFree: *\([0-9]*\) kB$/\1/p' /proc/meminfo)
+	free_kb=$(mem_free_kb)
 	# Half of what the pool holds (blocks of 2 MiB) more than is free.
 	want_mb=$((free_kb / 1024 + blocks))
 	echo "ND-POOL: $blocks blocks held, MemFree $free_kb kB, memhog $want_mb MB"
