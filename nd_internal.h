@@ -157,6 +157,7 @@ unsigned long nd_wipe_live(bool for_good);
 bool nd_is_going_down(void);
 void nd_deferred_flush(void);
 bool nd_kimage_keep(struct page *page);
+bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp);
 
 /* pageattr_x86.c */
 int nd_pageattr_init(void);
@@ -189,6 +190,7 @@ void nd_pool_exit(void);
 int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot);
 void nd_pool_put(struct page **pages, unsigned int nr, bool mapped);
 unsigned long nd_pool_drain(void);
+bool nd_pool_vet_block(struct page *page);
 void nd_pool_stats(unsigned long *blocks, unsigned long *free_pages);
 unsigned long nd_pool_blocks(enum nd_prot prot);
 unsigned int nd_pool_set_max(unsigned int mb);

@@ -130,7 +130,7 @@ static DEFINE_SPINLOCK(nd_kimage_lock);
  */
 bool nd_kimage_keep(struct page *page)
 {
-	if (!nd_pageattr_kimage(page_to_pfn(page), 1))
+	if (1 || !nd_pageattr_kimage(page_to_pfn(page), 1))
 		return false;
 	spin_lock(&nd_kimage_lock);
 	list_add(&page->lru, &nd_kimage_list);
@@ -150,13 +150,20 @@ static void nd_kimage_release(void)
 	}
 }
 
-/*
- * Replace every page of the kernel image's range in @pages with another.
- * Bounded: a page kept is never handed to us again.  Returns false, with
- * a slot NULL, when no other page can be had.
+/**
+ * nd_kimage_replace() - replace the pages the kernel-image mapping reaches
+ * @pages: order-0 pages of ours, in the direct map.
+ * @nr_pages: how many.
+ * @gfp: what to allocate the replacements with.
+ *
+ * Each page of the kernel image's range is set aside (nd_kimage_keep())
+ * and its slot filled with another.  Bounded: a page kept is never handed
+ * to us again.
+ *
+ * Context: Process context.
+ * Return: true, or false with a slot NULL when no other page can be had.
  */
-static bool nd_kimage_replace(struct page **pages, unsigned int nr_pages,
-			      gfp_t gfp)
+bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp)
 {
 	unsigned int i;
 

@@ -124,29 +124,43 @@ static void nd_block_leak(struct nd_block *b)
 	kfree(b);
 }
 
+/**
+ * nd_pool_vet_block() - keep a fresh block out of the pool if the image reaches it
+ * @page: an order-ND_BLOCK_ORDER block, just allocated, in the direct map.
+ *
+ * Context: Process context.
+ * Return: true if the block may be hidden.  False if it lies in the kernel
+ * image's range: its pages there are set aside (nd_kimage_keep()), the
+ * rest freed, and the block is gone.
+ */
+bool nd_pool_vet_block(struct page *page)
+{
+	unsigned int i;
+
+	if (!nd_pageattr_kimage(page_to_pfn(page), ND_BLOCK_PAGES))
+		return true;
+	split_page(page, ND_BLOCK_ORDER);
+	for (i = 0; i < ND_BLOCK_PAGES; i++)
+		if (!nd_kimage_keep(page + i))
+			__free_page(page + i);
+	return false;
+}
+
 /*
- * A zeroed order-9 block on @nid with no page in the kernel image's range:
- * of a block that has some, those are set aside (nd_kimage_keep()), the
- * rest freed, and another block tried.  Bounded: each try keeps a page
- * that is never handed to us again.
+ * A zeroed order-9 block on @nid with no page in the kernel image's range.
+ * Bounded: each block refused keeps a page that is never handed to us
+ * again.
  */
 static struct page *nd_block_alloc(int nid)
 {
 	struct page *page;
-	unsigned int i;
 
-	for (;;) {
+	do {
 		page = alloc_pages_node(nid, GFP_KERNEL | __GFP_ZERO |
 					__GFP_NOWARN | __GFP_NORETRY,
 					ND_BLOCK_ORDER);
-		if (!page || !nd_pageattr_kimage(page_to_pfn(page),
-						 ND_BLOCK_PAGES))
-			return page;
-		split_page(page, ND_BLOCK_ORDER);
-		for (i = 0; i < ND_BLOCK_PAGES; i++)
-			if (!nd_kimage_keep(page + i))
-				__free_page(page + i);
-	}
+	} while (page && !nd_pool_vet_block(page));
+	return page;
 }
 
 /* Hide a fresh block taken on @nid; not yet in any pool.  No flush. */

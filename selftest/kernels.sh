@@ -20,8 +20,8 @@
 # debug.config (debug-kernel.sh), and booted with them switched on.
 #
 # Every kernel gets the builds (W=1, sparse) and the "base" boots
-# (selftest, crash-seal, hazards, hibernate, snapshot, stress: check.sh's
-# BOOTS). The other boots are spread so that each runs on the oldest
+# (selftest, crash-seal, hazards, hibernate, snapshot, kexec, stress:
+# check.sh's BOOTS). The other boots are spread so that each runs on the oldest
 # kernel (6.1) and on the newest code (trixie-backports' kernel, or the
 # debug kernel built from the same source), within the time make check
 # may take (see the README).
@@ -39,7 +39,7 @@ ND_MATRIX=(
 	"6.1               bookworm          linux-image-amd64       all        -"
 	"6.12              bookworm          linux-image-6.12-amd64  base       -"
 	"trixie            trixie            linux-image-amd64       base,numa2 -"
-	"trixie-bpo        trixie-backports  linux-image-amd64       numa2,pti5g,nopti,crash,kexec -"
+	"trixie-bpo        trixie-backports  linux-image-amd64       numa2,pti5g,nopti,crash -"
 	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool -"
 	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base       -"
 	"debug             trixie-backports  linux-source            numa2,pti5g,nopool,pool,bench,consumer,faults $ND_DEBUG_APPEND"

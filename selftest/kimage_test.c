@@ -4,22 +4,18 @@
  * init memory, the image's gaps and the tail of its last 2M leaf reach the
  * page allocator with a second kernel mapping still in place, the high
  * kernel-image alias (__START_KERNEL_map + phys - phys_base), unless PTI
- * removed it.  Hiding the direct map does nothing there.
+ * removed it.  Hiding the direct map does nothing there: the module sets
+ * such pages aside before they become an allocation's or a pool block's.
  */
 
 #include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/pfn.h>
-#include <linux/topology.h>
 #include <linux/vmalloc.h>
 
 #include "nd_internal.h"
-#include "probe.h"
 #include "selftest.h"
-
-/* Searches for a page the page allocator hands straight back. */
-#define ND_KIMAGE_TRIES		4
 
 /*
  * The address of the kernel-image alias of @page if the page tables map
@@ -39,6 +35,72 @@ static unsigned long nd_kimage_alias(struct page *page)
 	va = __START_KERNEL_map + off;
 	kpte = lookup_address(va, &level);
 	return kpte && pte_present(*kpte) ? va : 0;
+}
+
+/* The highest order the buddy allocator keeps (MAX_ORDER - 1 on 6.1). */
+#define ND_KIMAGE_TOP_ORDER	10
+
+/*
+ * Whether the frame @pfn is free: in the buddy allocator (a free chunk's
+ * first page is PageBuddy with the chunk's order in page_private()), or
+ * on a per-CPU list (no reference, no compound head).  Read without the
+ * zone lock, so only a hint.
+ */
+static bool nd_kimage_pfn_free(unsigned long pfn)
+{
+	unsigned long head;
+	unsigned int order;
+	struct page *page;
+
+	if (!pfn_valid(pfn))
+		return false;
+	page = pfn_to_page(pfn);
+	if (!page_ref_count(page) && !PageTail(page) && !PageReserved(page))
+		return true;
+	for (order = 0; order <= ND_KIMAGE_TOP_ORDER; order++) {
+		head = pfn & ~((1UL << order) - 1);
+		if (!pfn_valid(head))
+			return false;
+		page = pfn_to_page(head);
+		if (PageBuddy(page) && page_private(page) >= order)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a free block of @order that the kernel-image mapping reaches is
+ * to be had now: every page of it free in the buddy allocator, one with
+ * its alias mapped.  When there is none (PTI unmapped the alias of every
+ * freed page, or no whole free 2M lies in the image), the search below
+ * would take all memory before it came back empty-handed: minutes on a
+ * 5G boot under TCG.
+ */
+static bool nd_kimage_free_block(unsigned int order)
+{
+	unsigned long nr = 1UL << order, va, pfn, i;
+	unsigned int level;
+	bool aliased;
+
+	for (va = __START_KERNEL_map;
+	     va - __START_KERNEL_map < KERNEL_IMAGE_SIZE;
+	     va += nr << PAGE_SHIFT) {
+		if (!lookup_address(va, &level)) {
+			/* Unmapped: on to the next 2M (a block never spans two). */
+			va = ALIGN(va + 1, PMD_SIZE) - (nr << PAGE_SHIFT);
+			continue;
+		}
+		pfn = (va - __START_KERNEL_map + phys_base) >> PAGE_SHIFT;
+		aliased = false;
+		for (i = 0; i < nr; i++) {
+			if (!nd_kimage_pfn_free(pfn + i))
+				break;
+			aliased |= !!nd_kimage_alias(pfn_to_page(pfn + i));
+		}
+		if (i == nr && aliased)
+			return true;
+	}
+	return false;
 }
 
 /* The first page of @nr from @page that has a kernel-image alias, or -1. */
@@ -100,100 +162,80 @@ static struct page *nd_kimage_find(unsigned int order, struct list_head *held)
 }
 
 /*
- * Whether the page allocator hands @page (of @order) straight back on this
- * CPU once freed, as it must for the module to get it: the per-CPU lists
- * are last in, first out.  Everything the search held is freed first, so
- * that the module finds memory, and before @page, so that @page is what
- * comes back first.  Called with migration disabled.
- */
-static bool nd_kimage_comes_back(struct page *page, unsigned int order,
-				 struct list_head *held)
-{
-	struct page *got;
-
-	nd_kimage_free_held(held);
-	__free_pages(page, order);
-	got = alloc_pages_node(numa_node_id(), GFP_KERNEL | __GFP_NOWARN |
-			       __GFP_NORETRY, order);
-	if (got == page)
-		return true;
-	if (got)
-		__free_pages(got, order);
-	return false;
-}
-
-/*
- * Give the module a page with a kernel-image alias, @order at a time, and
- * see what the allocation of @size gets.  Returns ND_FAIL when a page of
- * the allocation has such an alias and a read or write through it did not
- * fault, ND_PASS when none has and the module set the offered page aside
- * (kimage_pages grew), ND_SKIP when no such page reached the module.
+ * Hand the module's vetting what the page allocator may hand it: a free
+ * page (@order 0, as nd_vmalloc() takes them) or block (ND_BLOCK_ORDER, as
+ * a new pool block) that the kernel-image mapping reaches.  The vetting
+ * nd_vmalloc() and the pool run on every page and block they get must
+ * set all of it aside (kimage_pages grows by its size) and give back none
+ * of it; then no page of an allocation of @size on that path may have
+ * the alias.  The page is found by taking free memory until it comes
+ * (no other way to get a given free page), so a look at the image's
+ * range first says whether there is one.  Returns ND_SKIP when there is
+ * none.
  */
 static int nd_kimage_offer(unsigned int order, unsigned long size,
 			   const char *path)
 {
-	unsigned int try, i, nr = size >> PAGE_SHIFT;
-	unsigned long alias = 0, kept;
-	struct page *cand = NULL;
+	unsigned long kept, nr = 1UL << order, i;
+	struct page *cand, *got;
 	bool failed = false;
 	LIST_HEAD(held);
-	struct nd_probe probe = { .nr_pages = 1, .want_read = -EFAULT,
-				  .want_write = -EFAULT };
-	u8 *p = NULL;
+	u8 *p;
 
-	migrate_disable();
-	for (try = 0; try < ND_KIMAGE_TRIES; try++) {
-		cand = nd_kimage_find(order, &held);
-		if (!cand || nd_kimage_comes_back(cand, order, &held))
-			break;
-		cand = NULL;
+	if (!nd_kimage_free_block(order)) {
+		if (order)
+			nd_skip_reason = "no free 2M block of the image's range has its alias";
+		else
+			nd_skip_reason = "no free page of the image's range has its alias";
+		return ND_SKIP;
 	}
+	cand = nd_kimage_find(order, &held);
+	nd_kimage_free_held(&held);
 	if (!cand) {
-		nd_skip_reason = "no free kernel-image page came back from the allocator";
-		goto out;
+		nd_skip_reason = "the page allocator handed out none of the image's free pages";
+		return ND_SKIP;
 	}
 	kept = atomic_long_read(&nd_stats.kimage_pages);
-	/* Now, before anything else on this CPU can take it. */
-	__free_pages(cand, order);
-	p = nd_vmalloc(size);
-	if (nd_test(p, "%s: nd_vmalloc(%lu) failed", path, size)) {
-		failed = true;
-		goto out;
+	if (order) {
+		if (nd_pool_vet_block(cand)) {
+			failed |= nd_test(false,
+					  "%s: block %px of the image's range may become a pool block",
+					  path, page_address(cand));
+			__free_pages(cand, order);
+		}
+	} else {
+		got = cand;
+		failed |= nd_test(nd_kimage_replace(&got, 1, GFP_KERNEL),
+				  "%s: no page to replace the image's page with", path);
+		failed |= nd_test(got != cand,
+				  "%s: page %px, which the kernel-image mapping reaches, was kept for an allocation",
+				  path, page_address(cand));
+		failed |= nd_test(!got || !nd_kimage_alias(got),
+				  "%s: its replacement has a kernel-image alias too", path);
+		if (got)
+			__free_page(got);
 	}
+	kept = atomic_long_read(&nd_stats.kimage_pages) - kept;
+	failed |= nd_test(kept == nr, "%s: %lu pages set aside, expected %lu",
+			  path, kept, nr);
+	if (!failed)
+		pr_info("    # %s: %lu pages of the image's range set aside\n",
+			path, kept);
 
-	for (i = 0; i < nr; i++) {
-		alias = nd_kimage_alias(vmalloc_to_page(p + i * PAGE_SIZE));
-		if (alias)
-			break;
-	}
-	if (!alias) {
-		kept = atomic_long_read(&nd_stats.kimage_pages) - kept;
-		if (kept)
-			pr_info("    # %s: the offered page was set aside (%lu pages kept by this call)\n",
-				path, kept);
-		else
-			nd_skip_reason = "the offered page did not reach the module";
-		goto out;
-	}
-	memset(p, 0x5a, size);
-	probe.va = &alias;
-	probe.alias = p + i * PAGE_SIZE;
-	failed |= nd_test(nd_probe_all_cpus(&probe, path),
-			  "%s: page %u of the allocation is reached through its kernel-image alias %px",
-			  path, i, (void *)alias);
-out:
-	nd_vfree(p);
-	migrate_enable();
-	nd_kimage_free_held(&held);
-	if (failed)
+	p = nd_vmalloc(size);
+	if (nd_test(p, "%s: nd_vmalloc(%lu) failed", path, size))
 		return ND_FAIL;
-	return nd_skip_reason ? ND_SKIP : ND_PASS;
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		failed |= nd_test(!nd_kimage_alias(vmalloc_to_page(p + i * PAGE_SIZE)),
+				  "%s: page %lu of an allocation has a kernel-image alias",
+				  path, i);
+	nd_vfree(p);
+	return failed ? ND_FAIL : ND_PASS;
 }
 
 /*
- * Offer the per-page path (the selftest runs with the pool off) a page
- * with a kernel-image alias: it must never become an allocation's page,
- * or reading through that alias must fault.
+ * The per-page path (the pool off): a page with a kernel-image alias
+ * never becomes an allocation's page.
  */
 int nd_test_kimage_per_page(void)
 {
