@@ -26,11 +26,15 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "nd_trace.h"
 
-static void nd_tlb_flush_local(void *unused)
+/* @cpus: NULL, or what counts the CPUs reached for the nd_flush event. */
+static void nd_tlb_flush_local(void *cpus)
 {
 	nd_flush_tlb_all_local();
 	atomic_long_inc(&nd_stats.flush_cpus);
+	if (cpus)
+		atomic_inc(cpus);
 }
 
 /**
@@ -40,6 +44,11 @@ static void nd_tlb_flush_local(void *unused)
  */
 void nd_tlb_flush_all(void)
 {
-	on_each_cpu(nd_tlb_flush_local, NULL, 1);
+	atomic_t cpus = ATOMIC_INIT(0);
+	bool traced = trace_nd_flush_enabled();
+
+	on_each_cpu(nd_tlb_flush_local, traced ? &cpus : NULL, 1);
 	atomic_long_inc(&nd_stats.flushes);
+	if (traced)
+		trace_nd_flush(atomic_read(&cpus), _RET_IP_);
 }
