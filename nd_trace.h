@@ -72,6 +72,8 @@ TRACE_DEFINE_ENUM(ND_WHY_WRONG_KIND);
 TRACE_DEFINE_ENUM(ND_PM_PREPARE);
 TRACE_DEFINE_ENUM(ND_PM_FREEZE_NOIRQ);
 TRACE_DEFINE_ENUM(ND_PM_SYSCORE);
+TRACE_DEFINE_ENUM(PG_LEVEL_2M);
+TRACE_DEFINE_ENUM(PG_LEVEL_1G);
 
 #define nd_show_prot(p)							\
 	__print_symbolic(p, { ND_NOT_PRESENT, "not_present" },		\
@@ -198,7 +200,8 @@ TRACE_EVENT(nd_split,
 		__entry->restore = restore;
 	),
 	TP_printk("va=%p level=%s restore=%d", (void *)__entry->va,
-		  __entry->level == PG_LEVEL_1G ? "1G" : "2M",
+		  __print_symbolic(__entry->level, { PG_LEVEL_2M, "2M" },
+				   { PG_LEVEL_1G, "1G" }),
 		  __entry->restore)
 );
 

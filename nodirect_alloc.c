@@ -446,6 +446,20 @@ static void nd_cost_start(struct nd_cost *cost)
 	cost->splits = nd_splits();
 }
 
+/* @area's nd_alloc event, with what the call since @cost cost. */
+static void nd_trace_alloc(const struct nd_area *area, unsigned long size,
+			   const struct nd_cost *cost)
+{
+	/* The event was turned on during the call. */
+	if (!cost->start) {
+		trace_nd_alloc(area, size, 0, 0, 0);
+		return;
+	}
+	trace_nd_alloc(area, size,
+		       atomic_long_read(&nd_stats.flushes) - cost->flushes,
+		       nd_splits() - cost->splits, ktime_get_ns() - cost->start);
+}
+
 /*
  * Make @area live: nd_vfree() finds it, the counters count it, and its
  * nd_alloc event says what the call since @cost cost.
@@ -462,13 +476,8 @@ static void nd_register(struct nd_area *area, unsigned long size,
 	atomic_long_inc(&nd_stats.allocs);
 	atomic_long_inc(&nd_stats.live_allocs);
 	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
-	if (trace_nd_alloc_enabled() && cost->start)
-		trace_nd_alloc(area, size,
-			       atomic_long_read(&nd_stats.flushes) - cost->flushes,
-			       nd_splits() - cost->splits,
-			       ktime_get_ns() - cost->start);
-	else
-		trace_nd_alloc(area, size, 0, 0, 0);
+	if (trace_nd_alloc_enabled())
+		nd_trace_alloc(area, size, cost);
 }
 
 /*
