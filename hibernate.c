@@ -26,6 +26,7 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 /* Taken for reading around each allocation, for writing to freeze them. */
 static DECLARE_RWSEM(nd_pm_rwsem);
@@ -115,6 +116,8 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 		return NOTIFY_DONE;
 	pr_warn("refusing hibernation: %ld allocations live, %lu pool blocks and %ld leaked pages hidden; the image would hold them\n",
 		live, blocks, atomic_long_read(&nd_stats.leaked_pages));
+	trace_nd_hibernate_refuse(ND_PM_PREPARE, live, blocks,
+				  atomic_long_read(&nd_stats.leaked_pages));
 	/* A notifier that fails gets no POST_HIBERNATION. */
 	nd_pm_set_frozen(false);
 	return notifier_from_errno(-EBUSY);
@@ -157,6 +160,8 @@ static int nd_pm_syscore_check(void)
 		return 0;
 	pr_err("refusing hibernation at the last moment: %ld allocations live, %lu pool blocks hidden\n",
 	       live, blocks);
+	trace_nd_hibernate_refuse(ND_PM_SYSCORE, live, blocks,
+				  atomic_long_read(&nd_stats.leaked_pages));
 	return -EBUSY;
 }
 
@@ -207,6 +212,8 @@ static int nd_pm_freeze_noirq(struct device *dev)
 		return 0;
 	pr_err("refusing hibernation before the image: %ld allocations live, %lu pool blocks hidden\n",
 	       live, blocks);
+	trace_nd_hibernate_refuse(ND_PM_FREEZE_NOIRQ, live, blocks,
+				  atomic_long_read(&nd_stats.leaked_pages));
 	return -EBUSY;
 }
 

@@ -29,6 +29,7 @@
 #include <linux/workqueue.h>
 
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 #define ND_KMALLOC_MIN_SHIFT	4
 #define ND_KMALLOC_MIN		BIT(ND_KMALLOC_MIN_SHIFT)
@@ -156,17 +157,21 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 
 	if (!size || size > ND_KMALLOC_MAX) {
 		atomic_long_inc(&nd_stats.bad_calls);
+		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_SIZE, size, NULL, caller);
 		pr_err_ratelimited("nd_kmalloc from %pS: size %zu is 0 or more than %lu: use nd_vmalloc()\n",
 				   caller, size, ND_KMALLOC_MAX);
 		return NULL;
 	}
 	if (!nd_gfp_ok(gfp, caller)) {
 		atomic_long_inc(&nd_stats.bad_calls);
+		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_GFP, size, NULL, caller);
 		return NULL;
 	}
 	/* A page already hidden would otherwise serve it unwiped. */
 	if (nd_is_going_down()) {
 		atomic_long_inc(&nd_stats.failures);
+		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_GOING_DOWN, size, NULL,
+				caller);
 		return NULL;
 	}
 	cls = nd_kclass_of(size);
@@ -177,12 +182,16 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 		nd_memalloc_restore(gfp, flags);
 		if (ret) {
 			atomic_long_inc(&nd_stats.failures);
+			/* Or hibernation was near: nd_vmalloc_internal() does not say. */
+			trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_NOMEM, size, NULL,
+					caller);
 			if (!(gfp & __GFP_NOWARN))
 				pr_err_ratelimited("nd_kmalloc from %pS: could not allocate %zu bytes\n",
 						   caller, size);
 			return NULL;
 		}
 	}
+	trace_nd_kmalloc(obj, size, cls->size);
 	return obj;
 }
 
@@ -196,6 +205,7 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
  */
 void nd_kfree_caller(const void *ptr, void *caller)
 {
+	enum nd_trace_why twhy;
 	struct nd_kclass *cls;
 	struct nd_slab *slab;
 	unsigned long flags;
@@ -208,18 +218,21 @@ void nd_kfree_caller(const void *ptr, void *caller)
 	slab = nd_slab_find(ptr);
 	if (!slab) {
 		why = "not from nd_kmalloc";
+		twhy = ND_WHY_NOT_OURS;
 		goto bad;
 	}
 	cls = slab->cls;
 	off = offset_in_page(ptr);
 	if (off & (cls->size - 1)) {
 		why = "inside an object";
+		twhy = ND_WHY_INSIDE;
 		goto bad;
 	}
 	raw_spin_lock_irqsave(&cls->lock, flags);
 	if (slab->dead || !__test_and_clear_bit(off >> cls->shift, slab->used)) {
 		raw_spin_unlock_irqrestore(&cls->lock, flags);
 		why = "already freed";
+		twhy = ND_WHY_NOT_OURS;
 		goto bad;
 	}
 	memzero_explicit(slab->page + off, cls->size);
@@ -231,11 +244,13 @@ void nd_kfree_caller(const void *ptr, void *caller)
 		schedule_delayed_work(&nd_kmalloc_release_work, HZ);
 	raw_spin_unlock_irqrestore(&cls->lock, flags);
 	rcu_read_unlock();
+	trace_nd_kfree(ptr, cls->size);
 	return;
 
 bad:
 	rcu_read_unlock();
 	atomic_long_inc(&nd_stats.bad_calls);
+	trace_nd_refuse(ND_OP_KFREE, twhy, 0, ptr, caller);
 	pr_err_ratelimited("nd_kfree(%p) from %pS: %s; nothing freed\n", ptr,
 			   caller, why);
 }

@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 static char *selftest;
 module_param(selftest, charp, 0);
@@ -130,7 +131,7 @@ static DEFINE_SPINLOCK(nd_kimage_lock);
  */
 bool nd_kimage_keep(struct page *page)
 {
-	if (1 || !nd_pageattr_kimage(page_to_pfn(page), 1))
+	if (!nd_pageattr_kimage(page_to_pfn(page), 1))
 		return false;
 	spin_lock(&nd_kimage_lock);
 	list_add(&page->lru, &nd_kimage_list);
@@ -425,8 +426,53 @@ static struct nd_area *nd_registry_find(const void *addr)
 	return NULL;
 }
 
-/* Make @area live: nd_vfree() finds it, the counters count it. */
-static void nd_register(struct nd_area *area)
+/*
+ * What an allocation cost, for its nd_alloc event: read at entry only
+ * while the event is on, so a call costs nothing more when it is off.
+ * A call that began with the event off (@start 0) reports no cost.
+ */
+struct nd_cost {
+	u64 start;
+	long flushes;
+	long splits;
+};
+
+static long nd_splits(void)
+{
+	return atomic_long_read(&nd_stats.splits_2m) +
+	       atomic_long_read(&nd_stats.splits_1g);
+}
+
+static void nd_cost_start(struct nd_cost *cost)
+{
+	cost->start = 0;
+	if (!trace_nd_alloc_enabled())
+		return;
+	cost->start = ktime_get_ns();
+	cost->flushes = atomic_long_read(&nd_stats.flushes);
+	cost->splits = nd_splits();
+}
+
+/* @area's nd_alloc event, with what the call since @cost cost. */
+static void nd_trace_alloc(const struct nd_area *area, unsigned long size,
+			   const struct nd_cost *cost)
+{
+	/* The event was turned on during the call. */
+	if (!cost->start) {
+		trace_nd_alloc(area, size, 0, 0, 0);
+		return;
+	}
+	trace_nd_alloc(area, size,
+		       atomic_long_read(&nd_stats.flushes) - cost->flushes,
+		       nd_splits() - cost->splits, ktime_get_ns() - cost->start);
+}
+
+/*
+ * Make @area live: nd_vfree() finds it, the counters count it, and its
+ * nd_alloc event says what the call since @cost cost.
+ */
+static void nd_register(struct nd_area *area, unsigned long size,
+			const struct nd_cost *cost)
 {
 	unsigned long flags;
 
@@ -437,6 +483,8 @@ static void nd_register(struct nd_area *area)
 	atomic_long_inc(&nd_stats.allocs);
 	atomic_long_inc(&nd_stats.live_allocs);
 	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
+	if (trace_nd_alloc_enabled())
+		nd_trace_alloc(area, size, cost);
 }
 
 /*
@@ -445,7 +493,8 @@ static void nd_register(struct nd_area *area)
  * reused address may ever find it as its own.
  */
 static void *nd_adopt_as(void *addr, struct page **pages, unsigned long size,
-			 enum nd_prot prot, gfp_t gfp, bool internal)
+			 enum nd_prot prot, gfp_t gfp, bool internal,
+			 const struct nd_cost *cost)
 {
 	struct nd_area *area;
 
@@ -454,7 +503,7 @@ static void *nd_adopt_as(void *addr, struct page **pages, unsigned long size,
 	if (IS_ERR(area))
 		return NULL;
 	area->internal = internal;
-	nd_register(area);
+	nd_register(area, size, cost);
 	return addr;
 }
 
@@ -473,7 +522,10 @@ static void *nd_adopt_as(void *addr, struct page **pages, unsigned long size,
 void *nd_adopt(void *addr, struct page **pages, unsigned long size,
 	       enum nd_prot prot, gfp_t gfp)
 {
-	return nd_adopt_as(addr, pages, size, prot, gfp, false);
+	struct nd_cost cost;
+
+	nd_cost_start(&cost);
+	return nd_adopt_as(addr, pages, size, prot, gfp, false, &cost);
 }
 
 /*
@@ -483,7 +535,8 @@ void *nd_adopt(void *addr, struct page **pages, unsigned long size,
  * never taken from the pool, which nobody is charged for.
  */
 static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
-			       enum nd_prot prot, bool internal)
+			       enum nd_prot prot, bool internal,
+			       const struct nd_cost *cost)
 {
 	gfp_t meta_gfp = nd_meta_gfp(gfp);
 	struct nd_area *area;
@@ -507,7 +560,7 @@ static void *nd_vmalloc_pooled(unsigned long size, gfp_t gfp,
 	area->nr_pages = PAGE_ALIGN(size) >> PAGE_SHIFT;
 	area->prot = prot;
 	area->internal = internal;
-	nd_register(area);
+	nd_register(area, size, cost);
 	return addr;
 }
 
@@ -541,6 +594,7 @@ static void nd_area_release(struct nd_area *area)
 	atomic_long_dec(&nd_stats.live_allocs);
 	atomic_long_sub(area->nr_pages, &nd_stats.live_pages);
 	atomic_long_inc(&nd_stats.frees);
+	trace_nd_free(area, atomic);
 
 	/*
 	 * In atomic context only the wipe is done at once; the restore and
@@ -591,19 +645,23 @@ bool nd_gfp_ok(gfp_t gfp, void *caller)
 	return false;
 }
 
+/* Whether the arguments are good; if not, *@why says what is wrong. */
 static bool nd_args_ok(unsigned long size, gfp_t gfp, enum nd_prot prot,
-		       void *caller)
+		       void *caller, enum nd_trace_why *why)
 {
 	if (!nd_size_ok(size, totalram_pages())) {
 		pr_err_ratelimited("nd_vmalloc from %pS: size %lu is 0, more than all memory or more than %u pages\n",
 				   caller, size, UINT_MAX);
+		*why = ND_WHY_SIZE;
 		return false;
 	}
 	if (prot != ND_NOT_PRESENT && prot != ND_READ_ONLY) {
 		pr_err_ratelimited("nd_vmalloc from %pS: unknown prot %d\n",
 				   caller, prot);
+		*why = ND_WHY_PROT;
 		return false;
 	}
+	*why = ND_WHY_GFP;
 	return nd_gfp_ok(gfp, caller);
 }
 
@@ -617,13 +675,15 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 {
 	unsigned int flags = nd_memalloc_save(gfp);
 	struct page **pages = NULL;
+	struct nd_cost cost;
 	void *addr;
 
-	addr = nd_vmalloc_pooled(size, gfp, prot, internal);
+	nd_cost_start(&cost);
+	addr = nd_vmalloc_pooled(size, gfp, prot, internal, &cost);
 	if (!addr) {
 		addr = nd_map_pages(size, gfp, &pages);
 		if (addr &&
-		    !nd_adopt_as(addr, pages, size, prot, gfp, internal)) {
+		    !nd_adopt_as(addr, pages, size, prot, gfp, internal, &cost)) {
 			vfree(addr);
 			addr = NULL;
 		}
@@ -654,11 +714,13 @@ static void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
 static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 			       enum nd_prot prot, void *caller)
 {
+	enum nd_trace_why why;
 	bool refused;
 	void *addr;
 
-	if (!nd_args_ok(size, gfp, prot, caller)) {
+	if (!nd_args_ok(size, gfp, prot, caller, &why)) {
 		atomic_long_inc(&nd_stats.bad_calls);
+		trace_nd_refuse(ND_OP_VMALLOC, why, size, NULL, caller);
 		return NULL;
 	}
 	addr = nd_vmalloc_try(size, gfp, prot, false, &refused);
@@ -666,6 +728,10 @@ static void *nd_vmalloc_caller(unsigned long size, gfp_t gfp,
 		return addr;
 
 	atomic_long_inc(&nd_stats.failures);
+	trace_nd_refuse(ND_OP_VMALLOC,
+			!refused ? ND_WHY_NOMEM : nd_is_going_down() ?
+			ND_WHY_GOING_DOWN : ND_WHY_HIBERNATION,
+			size, NULL, caller);
 	if (refused)
 		pr_err_ratelimited("nd_vmalloc from %pS: refused while the system prepares to hibernate\n",
 				   caller);
@@ -706,6 +772,7 @@ EXPORT_SYMBOL_GPL(nd_vzalloc);
 static struct nd_area *nd_area_get(const void *addr, bool internal,
 				   bool take, const char *what, void *caller)
 {
+	enum nd_trace_why why;
 	struct nd_area *area;
 	unsigned long flags;
 	void *start = NULL;
@@ -731,15 +798,20 @@ static struct nd_area *nd_area_get(const void *addr, bool internal,
 		return area;
 
 	atomic_long_inc(&nd_stats.bad_calls);
-	if (area && area->internal != internal)
+	if (area && area->internal != internal) {
+		why = ND_WHY_WRONG_KIND;
 		pr_err_ratelimited("%s(%p) from %pS: an object of nd_kmalloc(); nothing done\n",
 				   what, addr, caller);
-	else if (start)
+	} else if (start) {
+		why = ND_WHY_INSIDE;
 		pr_err_ratelimited("%s(%p) from %pS: points inside the allocation at %p; nothing done\n",
 				   what, addr, caller, start);
-	else
+	} else {
+		why = ND_WHY_NOT_OURS;
 		pr_err_ratelimited("%s(%p) from %pS: not from nd_vmalloc, or already freed; nothing done\n",
 				   what, addr, caller);
+	}
+	trace_nd_refuse(take ? ND_OP_VFREE : ND_OP_VSEAL, why, 0, addr, caller);
 	return NULL;
 }
 

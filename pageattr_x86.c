@@ -46,6 +46,7 @@
 #include <asm/pgtable.h>
 
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 static spinlock_t *nd_pgd_lock __ro_after_init;
 /* Frames the kernel-image mapping may reach: [start, end), see below. */
@@ -238,6 +239,7 @@ static int nd_split_leaf(unsigned long va, bool restore)
 		atomic_long_inc(&nd_stats.splits_1g);
 		count_vm_event(DIRECT_MAP_LEVEL3_SPLIT);
 	}
+	trace_nd_split(va, level, restore);
 	return 0;
 }
 

@@ -48,6 +48,7 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 static unsigned int pool_max_mb = ND_POOL_DEFAULT_MB;
 module_param(pool_max_mb, uint, 0644);
@@ -215,10 +216,16 @@ full:
  */
 static void nd_block_release(struct nd_block *b, atomic_long_t *counter)
 {
+	bool leaked;
+
 	xa_erase(&nd_block_index, page_to_pfn(b->page) >> ND_BLOCK_ORDER);
 	atomic_long_dec(&nd_pool_blocks_total);
-	if (nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig,
-				      b->prot)) {
+	leaked = nd_pageattr_restore_block(nd_block_va(b), b->orig, b->nr_orig,
+					   b->prot);
+	trace_nd_pool_release(page_to_pfn(b->page), b->prot,
+			      counter == &nd_stats.pool_blocks_rolled_back,
+			      leaked);
+	if (leaked) {
 		nd_block_leak(b);
 		return;
 	}
@@ -431,6 +438,7 @@ int nd_pool_take(struct page **pages, unsigned int nr, enum nd_prot prot)
 	nd_pool_take_stale(pool, &stale);
 	nd_tlb_flush_all();
 	atomic_long_add(want_blocks, &nd_stats.pool_blocks_taken);
+	trace_nd_pool_grow(nid, prot, want_blocks);
 	nd_pool_free_stale(pool, &stale);
 
 	spin_lock(&pool->lock);

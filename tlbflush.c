@@ -26,11 +26,19 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "nd_trace.h"
 
 static void nd_tlb_flush_local(void *unused)
 {
 	nd_flush_tlb_all_local();
 	atomic_long_inc(&nd_stats.flush_cpus);
+}
+
+/* The same, counting the CPUs reached for the nd_flush event. */
+static void nd_tlb_flush_local_counted(void *cpus)
+{
+	nd_tlb_flush_local(NULL);
+	atomic_inc(cpus);
 }
 
 /**
@@ -40,6 +48,15 @@ static void nd_tlb_flush_local(void *unused)
  */
 void nd_tlb_flush_all(void)
 {
+	atomic_t cpus;
+
+	if (trace_nd_flush_enabled()) {
+		atomic_set(&cpus, 0);
+		on_each_cpu(nd_tlb_flush_local_counted, &cpus, 1);
+		atomic_long_inc(&nd_stats.flushes);
+		trace_nd_flush(atomic_read(&cpus), _RET_IP_);
+		return;
+	}
 	on_each_cpu(nd_tlb_flush_local, NULL, 1);
 	atomic_long_inc(&nd_stats.flushes);
 }

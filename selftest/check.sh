@@ -76,6 +76,8 @@ BOOTS=(
 	"faults smp4-1G faults 4 1G - stress=30,pool_max_mb=32"
 	# bench=2: a few pairs of each contender; asserts the flush counts only.
 	"bench smp4-512M bench-smoke 4 512M - -"
+	# The trace events in tracefs around a fixed sequence (trace_test.c).
+	"trace smp2-512M trace 2 512M - -"
 )
 
 # boot_selected TAG: whether the kernel of nd_matrix_row gets TAG's boots.

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the test guest (busybox sh). Reads its orders from /proc/cmdline:
-#   nd.mode=selftest|stress|faults|consumer|snapshot|kexec|pool|crash|demo|hazards|hibernate
+#   nd.mode=selftest|stress|faults|consumer|snapshot|kexec|pool|crash|demo|hazards|hibernate|trace
 #                                 what to do with /nodirect_alloc.ko
 #   nd.args=a=1,b=2               extra module parameters, commas for spaces
 #                                 (so no quoting is needed on the cmdline)
@@ -309,6 +309,108 @@ pool)
 	echo "ND-POOL: after memhog: $left blocks held, $returned given back"
 	[ "$left" -lt "$blocks" ] && [ "$returned" -gt 0 ] ||
 		verdict FAIL "the pool kept its blocks under pressure"
+	show_counters
+	unload_and_judge
+	;;
+trace)
+	# The trace events (nd_trace.h) through tracefs, around the fixed
+	# sequence of selftest/trace_test.c: what they show must be that
+	# sequence, and agree with the counters' deltas.
+	TR=/sys/kernel/tracing
+	mount -t tracefs nodev $TR || verdict FAIL "cannot mount tracefs"
+	insmod "$MODULE" $args || verdict FAIL "insmod failed"
+	for e in nd_alloc nd_free nd_flush nd_split nd_pool_grow nd_pool_release \
+		nd_refuse nd_hibernate_refuse nd_kmalloc nd_kfree; do
+		[ -e $TR/events/nodirect_alloc/$e/format ] || verdict FAIL "no event $e in tracefs"
+	done
+	echo >$TR/trace
+	echo 1 >$TR/events/nodirect_alloc/enable || verdict FAIL "cannot enable the events"
+	trace_counters() {
+		for c in allocs frees flushes flush_cpus splits_2m splits_1g pool_blocks_taken \
+			pool_blocks_returned bad_calls failures kmalloc_objects; do
+			echo "$1_$c=$(cat $SYSFS/$c)"
+		done
+	}
+	eval "$(trace_counters b)"
+	echo run >/sys/module/nodirect_alloc/parameters/trace_sequence ||
+		verdict FAIL "trace_sequence run failed"
+	if echo disk >/sys/power/state; then
+		verdict FAIL "hibernation went ahead with an allocation live"
+	fi
+	echo release >/sys/module/nodirect_alloc/parameters/trace_sequence ||
+		verdict FAIL "trace_sequence release failed"
+	eval "$(trace_counters a)"
+	echo 0 >$TR/events/nodirect_alloc/enable
+	# Before rmmod: unloading a module with events enabled clears the buffer.
+	grep ' nd_[a-z_]*: ' $TR/trace >/tmp/trace.txt
+	echo "ND-TRACE: $(wc -l </tmp/trace.txt) events"
+	cat /tmp/trace.txt
+	# NAME=VALUE lines; t_badcost: allocations whose flushes/splits fields
+	# differ from the nd_flush/nd_split events since the call before (one
+	# call at a time here), or whose ns is 0.
+	awk '
+		{
+			for (i = 1; i <= NF; i++)
+				if ($i ~ /^nd_[a-z_]+:$/) { ev = substr($i, 1, length($i) - 1); break }
+			delete f
+			for (i++; i <= NF; i++)
+				if (split($i, kv, "=") == 2) f[kv[1]] = kv[2]
+			n[ev]++
+		}
+		ev == "nd_flush" { cpus += f["cpus"]; fl++; if (f["cpus"] != ncpu) badcpus++ }
+		ev == "nd_split" { sp++; lvl[f["level"]]++ }
+		ev == "nd_pool_grow" { grown += f["blocks"] }
+		ev == "nd_pool_release" && f["rolled_back"] == 0 && f["leaked"] == 0 { returned++ }
+		ev == "nd_alloc" {
+			if (f["flushes"] != fl || f["splits"] != sp || f["ns"] == 0) badcost++
+			if (f["internal"] == 1) ialloc++
+			else allocs = allocs " " f["size"] "/" f["path"] "/" f["prot"]
+		}
+		ev == "nd_free" { if (f["internal"] == 1) ifree++; else frees++ }
+		ev == "nd_kmalloc" { km = km " " f["size"] "/" f["class"] }
+		ev == "nd_kfree" { kf = kf " " f["class"] }
+		ev == "nd_refuse" { ref = ref " " f["op"] "/" f["why"] }
+		ev == "nd_hibernate_refuse" { hib = hib " " f["stage"] "/" f["live"] }
+		ev !~ /^nd_(flush|split|pool_grow|pool_release)$/ { fl = 0; sp = 0 }
+		END {
+			printf "t_alloc=%d t_free=%d t_flush=%d t_cpus=%d t_2m=%d t_1g=%d\n",
+				n["nd_alloc"], n["nd_free"], n["nd_flush"], cpus, lvl["2M"], lvl["1G"]
+			printf "t_grown=%d t_returned=%d t_refuse=%d t_kmalloc=%d t_kfree=%d\n",
+				grown, returned, n["nd_refuse"], n["nd_kmalloc"], n["nd_kfree"]
+			printf "t_ialloc=%d t_ifree=%d t_frees=%d t_badcost=%d t_badcpus=%d\n",
+				ialloc, ifree, frees, badcost, badcpus
+			printf "t_allocs=\"%s\" t_km=\"%s\" t_kf=\"%s\" t_ref=\"%s\" t_hib=\"%s\"\n",
+				allocs, km, kf, ref, hib
+		}' ncpu="$(grep -c ^processor /proc/cpuinfo)" /tmp/trace.txt >/tmp/trace.sum
+	cat /tmp/trace.sum
+	eval "$(cat /tmp/trace.sum)"
+	# The sequence: what trace_test.c does, in order.
+	[ "$t_allocs" = " 5000/pool/not_present 12288/page/read_only 4096/pool/not_present" ] ||
+		verdict FAIL "allocations traced:$t_allocs"
+	[ "$t_frees" = 3 ] || verdict FAIL "$t_frees frees of consumer allocations traced, not 3"
+	[ "$t_km" = " 100/128 32/32 2048/2048" ] || verdict FAIL "nd_kmalloc traced:$t_km"
+	[ "$t_kf" = " 128 32 2048" ] || verdict FAIL "nd_kfree traced:$t_kf"
+	[ "$t_ialloc" = 3 ] && [ "$t_ifree" = 3 ] ||
+		verdict FAIL "pages of nd_kmalloc: $t_ialloc allocated, $t_ifree freed, not 3 and 3"
+	[ "$t_ref" = " nd_vmalloc/size nd_kmalloc/size nd_vfree/inside nd_kfree/inside" ] ||
+		verdict FAIL "refusals traced:$t_ref"
+	[ "$t_hib" = " prepare/1" ] || verdict FAIL "hibernation refusals traced:$t_hib"
+	[ "$t_badcost" = 0 ] || verdict FAIL "$t_badcost allocations whose cost fields disagree with the nd_flush/nd_split events, or ns=0"
+	[ "$t_badcpus" = 0 ] || verdict FAIL "$t_badcpus flushes did not reach every CPU"
+	[ "$t_grown" -ge 1 ] && [ "$t_returned" -ge 1 ] ||
+		verdict FAIL "pool blocks: $t_grown taken, $t_returned given back traced; want some of each"
+	# The counters.
+	for c in "alloc allocs" "free frees" "flush flushes" "cpus flush_cpus" "2m splits_2m" \
+		"1g splits_1g" "grown pool_blocks_taken" "returned pool_blocks_returned"; do
+		set -- $c
+		eval "t=\$t_$1 d=\$((a_$2 - b_$2))"
+		[ "$t" = "$d" ] || verdict FAIL "$2 went up by $d, but $t events say so"
+	done
+	d=$((a_bad_calls + a_failures - b_bad_calls - b_failures))
+	[ "$t_refuse" = "$d" ] || verdict FAIL "bad_calls and failures went up by $d, but $t_refuse nd_refuse events"
+	[ $((t_kmalloc - t_kfree)) = $((a_kmalloc_objects - b_kmalloc_objects)) ] ||
+		verdict FAIL "kmalloc_objects went up by $((a_kmalloc_objects - b_kmalloc_objects)), events say $((t_kmalloc - t_kfree))"
+	echo "ND-TRACE: the events match the sequence and the counters"
 	show_counters
 	unload_and_judge
 	;;

@@ -39,7 +39,7 @@ ND_MATRIX=(
 	"6.1               bookworm          linux-image-amd64       all        -"
 	"6.12              bookworm          linux-image-6.12-amd64  base       -"
 	"trixie            trixie            linux-image-amd64       base,numa2 -"
-	"trixie-bpo        trixie-backports  linux-image-amd64       numa2,pti5g,nopti,crash -"
+	"trixie-bpo        trixie-backports  linux-image-amd64       numa2,pti5g,nopti,crash,trace -"
 	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool -"
 	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base       -"
 	"debug             trixie-backports  linux-source            numa2,pti5g,nopool,pool,bench,consumer,faults $ND_DEBUG_APPEND"

@@ -903,6 +903,7 @@ static int nd_selftest_all(void)
 void nd_selftest_exit(void)
 {
 	nd_hibernate_test_stop();
+	nd_trace_test_exit();
 }
 
 /**

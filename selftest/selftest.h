@@ -64,6 +64,9 @@ int nd_crash_seal_run(void);
 int nd_hibernate_test_start(void);
 void nd_hibernate_test_stop(void);
 
+/* selftest/trace_test.c */
+void nd_trace_test_exit(void);
+
 /* selftest/hardening_test.c */
 int nd_test_restore_after_cpa(void);
 int nd_test_pool_stale_tlb(void);
