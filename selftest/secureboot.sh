@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# secureboot.sh [--alone] [bookworm|trixie]: the Secure Boot tier of make
+# secureboot.sh [--alone [RELEASE...]] [bookworm|trixie]: the Secure Boot tier of make
 # check: dkms-vm.sh's Debian VM (its root, with the boot chain and mokutil
 # added), booted the way a Secure Boot machine boots: OVMF with Microsoft's
 # keys → shim-signed → grub-efi-amd64-signed → Debian's signed kernel, from
@@ -119,4 +119,18 @@ boot_args() {
 		-device "virtio-blk-pci,drive=esp,bootindex=0")
 }
 
-main "$@"
+# --alone [RELEASE...] (make secureboot): both releases unless named, and
+# the summary of them all; a RELEASE alone: one tier, for check.sh.
+if [[ ${1:-} == --alone ]]; then
+	shift
+	bash "$ND_ROOT/selftest/deps.sh"
+	nd_results_reset
+	releases=("$@")
+	((${#releases[@]})) || releases=(bookworm trixie)
+	for release in "${releases[@]}"; do
+		(main "$release") || nd_result FAIL "secureboot tier $release" "secureboot.sh stopped"
+	done
+	nd_summary
+else
+	main "$@"
+fi
