@@ -108,7 +108,9 @@ RECIPE_EXTRA=$(declare -f make_key esp finish_image; printf '%s\n' "$CMDLINE" "$
 
 # boot_args PHASE (dkms-vm.sh's, replaced): Q35 with SMM, which OVMF's
 # secboot code needs so that only it can write the variables, a fresh copy
-# of the cached variables, and the ESP as the only boot device.
+# of the cached variables, and the ESP as the only boot device, in a PCI
+# slot after the two disks (Q35 gives it the first free one otherwise, and
+# it would be vda, where the guest expects its root).
 boot_args() {
 	cp "$IMAGE_DIR/vars.fd" "$WORK/vars.fd"
 	BOOT_ARGS=(-machine "q35,smm=on" -global ICH9-LPC.disable_s3=1
@@ -116,7 +118,7 @@ boot_args() {
 		-drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on"
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd"
 		-drive "if=none,id=esp,format=raw,readonly=on,file=$IMAGE_DIR/esp.img"
-		-device "virtio-blk-pci,drive=esp,bootindex=0")
+		-device "virtio-blk-pci,drive=esp,bootindex=0,addr=0x10")
 }
 
 # --alone [RELEASE...] (make secureboot): both releases unless named, and
