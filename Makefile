@@ -10,7 +10,7 @@ BUILD ?= $(CURDIR)
 ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h nd_trace.h \
 	   compat.h hibernate.c kmalloc.c pageattr_x86.c pool.c stats.c tlbflush.c trace.c $(wildcard selftest/*.c selftest/*.h)
 
-.PHONY: all module debug clean check demo bench style deb dkms-install dkms-remove
+.PHONY: all module debug clean check secureboot demo bench style deb dkms-install dkms-remove
 
 all: module
 
@@ -32,6 +32,11 @@ clean:
 # DKMS tiers; ends with "N passed, N failed".
 check:
 	bash selftest/check.sh
+
+# The Secure Boot tier alone, on Debian 12 and 13 (the DKMS module loads
+# under lockdown); ends with "N passed, N failed".
+secureboot:
+	bash selftest/secureboot.sh --alone
 
 # Boot a VM and show a hidden page faulting through __va.
 demo:

@@ -15,6 +15,9 @@
 # trixie-backports' newest kernel, a module linking to nd_vmalloc, a
 # reboot), beside the kernels' boots; ND_DKMS=0 leaves them out,
 # ND_DKMS=bookworm or trixie keeps one.
+# Then, in the same background job, secureboot.sh's Secure Boot tiers (the
+# package signed by DKMS, under lockdown, on both VMs); ND_SECUREBOOT=0
+# leaves them out, ND_SECUREBOOT=bookworm or trixie keeps one.
 #
 # ND_KERNELS="6.1 trixie-bpo-rt" limits the kernels (names of kernels.sh),
 # ND_ONLY=REGEX the boots (matched against name/mode); ND_CACHE moves the
@@ -26,6 +29,11 @@ set -euo pipefail
 ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
 ND_DKMS=${ND_DKMS:-bookworm trixie}
 [[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm trixie"
+# The Secure Boot tiers (secureboot.sh) run after the DKMS tiers, in the
+# same background job (one VM at a time); ND_SECUREBOOT=0 leaves them out.
+ND_SECUREBOOT=${ND_SECUREBOOT:-bookworm trixie}
+[[ $ND_SECUREBOOT == 1 ]] && ND_SECUREBOOT="bookworm trixie"
+[[ $ND_SECUREBOOT == 0 ]] && ND_SECUREBOOT=''
 
 STOCK_CHECKERS=slub_debug=FZPU,page_poison=1,kfence.sample_interval=100
 
@@ -317,14 +325,21 @@ style_test() {
 	fi
 }
 
-# dkms_tiers: each DKMS tier of ND_DKMS, one after the other.
+# dkms_tiers: each DKMS tier of ND_DKMS, then each Secure Boot tier of
+# ND_SECUREBOOT, one after the other.
 dkms_tiers() {
 	local vm t
-	for vm in $ND_DKMS; do
+	[[ $ND_DKMS == 0 ]] || for vm in $ND_DKMS; do
 		t=$SECONDS
 		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" "$vm" ||
 			nd_result FAIL "dkms tier $vm" "dkms-vm.sh stopped; see its output above"
 		nd_log "   DKMS tier $vm took $((SECONDS - t)) s"
+	done
+	for vm in $ND_SECUREBOOT; do
+		t=$SECONDS
+		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/secureboot.sh" "$vm" ||
+			nd_result FAIL "secureboot tier $vm" "secureboot.sh stopped; see its output above"
+		nd_log "   Secure Boot tier $vm took $((SECONDS - t)) s"
 	done
 }
 
@@ -339,7 +354,7 @@ main() {
 	# beside the kernels' boots, they add far less than their own time.
 	# Their output is shown, and their results counted, once they end.
 	# ND_DKMS_BESIDE=0 runs them after the kernels instead.
-	if [[ $ND_DKMS != 0 && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
+	if [[ ($ND_DKMS != 0 || -n $ND_SECUREBOOT) && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
 		nd_log "== DKMS tiers ($ND_DKMS) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
 		# shellcheck disable=SC2030,SC2031 # the subshell's own results file
 		(
@@ -362,7 +377,7 @@ main() {
 		cat "$dkms_out"
 		# shellcheck disable=SC2031 # the parent's, as intended
 		cat "$dkms_results" >>"$ND_RESULTS"
-	elif [[ $ND_DKMS != 0 ]]; then
+	elif [[ $ND_DKMS != 0 || -n $ND_SECUREBOOT ]]; then
 		dkms_tiers
 	fi
 	echo "check took $((SECONDS - start)) s"

@@ -26,6 +26,10 @@ PACKAGES=(
 	debhelper dh-dkms      # make deb
 	gnuplot-nox            # make bench: the plot (pngcairo)
 	stress-ng              # the stress boot: the kernel's own direct-map users
+	ovmf                   # Secure Boot tier: OVMF's secboot code and ms vars
+	openssl                # Secure Boot tier: the DKMS signing keys
+	dosfstools mtools      # Secure Boot tier: the ESP, made without mounting
+	fdisk                  # Secure Boot tier: sfdisk for the ESP disk's GPT
 )
 
 # The compiler of the host's own release's kernels, built on the host.

@@ -4,7 +4,9 @@
 # dkms-guest.sh: the guest side of dkms-vm.sh, run at boot by the
 # nd-test.service unit of the Debian test VM from its second disk
 # (mounted at /mnt/nd with the package and nd_keystore.ko). The phase
-# comes from the kernel cmdline (nd.phase=install|reboot).
+# comes from the kernel cmdline (nd.phase=install|reboot|secureboot: the
+# last for secureboot.sh, whose disk adds the DKMS key pair and a key that
+# is not enrolled).
 #
 # Every check prints "ND-CHECK: PASS name" or "ND-CHECK: FAIL name: why"
 # to ttyS1, then one "ND-VERDICT: PASS" or "ND-VERDICT: FAIL ..." line;
@@ -223,6 +225,141 @@ nothing_left() {
 	fi
 }
 
+# --- Secure Boot (secureboot.sh) -------------------------------------------
+
+DKMS_CN="DKMS module signing key"
+# The end of a signed module: struct module_signature (12 bytes, its last
+# 4 the signature's length, big-endian), then this line.
+SIG_MAGIC='~Module signature appended~'
+# Taint E: an unsigned module was loaded.
+TAINT_UNSIGNED=$((1 << 13))
+
+sb_enabled() {
+	local state
+	state=$(mokutil --sb-state 2>&1)
+	echo "$state"
+	[[ $state == *"SecureBoot enabled"* ]] || fail "$state"
+}
+
+locked_down() {
+	local mode
+	mode=$(cat /sys/kernel/security/lockdown) || return 1
+	echo "$mode"
+	[[ $mode == *"[integrity]"* || $mode == *"[confidentiality]"* ]] || fail "lockdown: $mode"
+}
+
+# shim copied the enrolled key from MokList to MokListRT; the kernel
+# trusts what it finds there.
+mok_loaded() {
+	dmesg | grep "Loaded X.509 cert '$DKMS_CN" || fail "no 'Loaded X.509 cert '$DKMS_CN'"
+}
+
+# The key pair whose certificate the host enrolled, where dkms looks for it,
+# before dkms runs: dkms would otherwise make a new one, never enrolled.
+dkms_key() {
+	install -D -m 0600 "$DISK/mok.key" /var/lib/dkms/mok.key &&
+		install -m 0644 "$DISK/mok.pub" /var/lib/dkms/mok.pub
+}
+
+# Under Secure Boot the module must carry the DKMS key's signature: an
+# unsigned one (dkms without openssl, or without a key) does not pass.
+signed_by_dkms() {
+	local signer
+	signer=$(modinfo -F signer "$1") || return 1
+	echo "signer: ${signer:-none}"
+	[[ $signer == "$DKMS_CN" ]] || fail "signer is '${signer:-none}', not '$DKMS_CN'"
+}
+
+# sign_file KEY CERT KO: sign KO in place with the kernel's own sign-file.
+sign_file() {
+	"/lib/modules/$KREL/build/scripts/sign-file" sha256 "$@"
+}
+
+# A module of one's own (the consumer, built on the host) is signed with the
+# same key, as its user would sign it.
+keystore_signed() {
+	local ko=/lib/modules/$KREL/extra/nd_keystore.ko
+	sign_file /var/lib/dkms/mok.key /var/lib/dkms/mok.pub "$ko" || return 1
+	signed_by_dkms "$ko"
+}
+
+# Both modules loaded (keystore_load), the kernel still has no taint E.
+not_tainted_unsigned() {
+	local tainted
+	tainted=$(cat /proc/sys/kernel/tainted)
+	echo "tainted=$tainted"
+	((!(tainted & TAINT_UNSIGNED))) || fail "taint E (unsigned module loaded): tainted=$tainted"
+}
+
+# Lockdown forbids hibernation: no disk mode, and the request is refused.
+hibernation_refused() {
+	local disk
+	disk=$(cat /sys/power/disk)
+	echo "/sys/power/disk: $disk"
+	[[ $disk == "[disabled]" ]] || fail "/sys/power/disk reads '$disk'"
+	if echo disk >/sys/power/state; then
+		fail "echo disk >/sys/power/state was accepted"
+	fi
+}
+
+# The module as DKMS installed it, uncompressed: the signed one.
+signed_copy() {
+	local path
+	path=$(modinfo -n nodirect_alloc) || return 1
+	case $path in
+	*.xz) xz -dc "$path" ;;
+	*.zst) zstd -qdc "$path" ;;
+	*.gz) gzip -dc "$path" ;;
+	*) cat "$path" ;;
+	esac >/run/nd-signed.ko
+}
+
+# The positive control of the two below: the copy loads.
+signed_copy_loads() {
+	signed_copy || return 1
+	signed_by_dkms /run/nd-signed.ko || return 1
+	insmod /run/nd-signed.ko || return 1
+	rmmod nodirect_alloc
+}
+
+# The same module with its signature cut off, by the length in its trailer.
+unsigned_copy() {
+	local size len
+	signed_copy || return 1
+	size=$(stat -c %s /run/nd-signed.ko)
+	[[ $(tail -c $((${#SIG_MAGIC} + 1)) /run/nd-signed.ko) == "$SIG_MAGIC" ]] ||
+		fail "no signature trailer" || return
+	len=$(od -An -tu1 -j $((size - ${#SIG_MAGIC} - 5)) -N4 /run/nd-signed.ko |
+		awk '{ print $1 * 16777216 + $2 * 65536 + $3 * 256 + $4 }')
+	head -c $((size - ${#SIG_MAGIC} - 1 - 12 - len)) /run/nd-signed.ko >/run/nd-unsigned.ko
+	[[ -z $(modinfo -F signer /run/nd-unsigned.ko) ]] || fail "still signed after the cut"
+}
+
+# rejected KO: insmod must fail with EKEYREJECTED.
+rejected() {
+	local out
+	if out=$(insmod "$1" 2>&1); then
+		rmmod nodirect_alloc
+		fail "$1 was loaded"
+		return
+	fi
+	echo "$out"
+	[[ $out == *"Key was rejected by service"* ]] || fail "refused, but not with EKEYREJECTED: $out"
+}
+
+unsigned_rejected() {
+	unsigned_copy || return 1
+	rejected /run/nd-unsigned.ko
+}
+
+rogue_rejected() {
+	unsigned_copy || return 1
+	cp /run/nd-unsigned.ko /run/nd-rogue.ko
+	sign_file "$DISK/rogue.key" "$DISK/rogue.pub" /run/nd-rogue.ko || return 1
+	modinfo -F signer /run/nd-rogue.ko
+	rejected /run/nd-rogue.ko
+}
+
 # --- the phases ------------------------------------------------------------
 
 phase=$(sed -n 's/.*nd\.phase=\([a-z]*\).*/\1/p' /proc/cmdline)
@@ -251,6 +388,30 @@ reboot)
 	check "after reboot: modprobe selftest=1 and unload" selftest
 	check "apt purge unloads the module" pkg_remove
 	check "apt purge leaves no module behind" nothing_left
+	;;
+secureboot)
+	check "Secure Boot enabled (mokutil --sb-state)" sb_enabled
+	check "kernel locked down (integrity or confidentiality)" locked_down
+	check "kernel loaded the enrolled DKMS key from MokListRT" mok_loaded
+	check "the enrolled key pair in /var/lib/dkms" dkms_key
+	check "apt install of the package" pkg_install
+	check "dkms status: installed for $KREL" dkms_installed
+	check "modinfo finds it in updates/dkms" from_dkms_dir
+	check "signed with the DKMS key" signed_by_dkms nodirect_alloc
+	check "modprobe selftest=1 and unload" selftest
+	check "consumer installed, depmod" install_keystore
+	check "consumer signed with the DKMS key (sign-file)" keystore_signed
+	check "modprobe consumer loads nodirect_alloc first" keystore_load
+	check "no taint E (unsigned module) with both loaded" not_tainted_unsigned
+	check "consumer: key hidden from the direct map" keystore_hidden
+	check "consumer: sealed key read-only through its own address" keystore_sealed
+	check "consumer: SipHash digest under the key" keystore_digest
+	check "consumer: bad key refused and wiped" keystore_refuses
+	check "modprobe -r consumer unloads both, key wiped" keystore_unload
+	check "hibernation refused under lockdown" hibernation_refused
+	check "control: the signed module, uncompressed, loads by insmod" signed_copy_loads
+	check "unsigned module refused: EKEYREJECTED" unsigned_rejected
+	check "module signed by a key not enrolled refused: EKEYREJECTED" rogue_rejected
 	;;
 *)
 	report "ND-CHECK: FAIL phase: unknown nd.phase '$phase'"

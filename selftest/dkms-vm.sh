@@ -25,6 +25,16 @@ set -euo pipefail
 
 ND_DKMS_TIMEOUT=${ND_DKMS_TIMEOUT:-1200}
 
+# secureboot.sh sources this file for its Secure Boot tier and sets these
+# first: the tier's kind (in its name and its build and cache directories),
+# its boots, the packages its root needs besides these, and its directory
+# in each hook below (boot_args, finish_image, RECIPE_EXTRA).
+KIND=${KIND:-dkms}
+[[ -v PHASES ]] || PHASES=(install reboot)
+[[ -v EXTRA_PKGS ]] || EXTRA_PKGS=()
+# The guest's kernel command line, but for its nd.phase.
+CMDLINE='root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 init_on_free=1'
+
 # vm_setup RELEASE: everything that differs between the two VMs.
 #   KERNEL     the matrix row (kernels.sh) whose kernel the VM runs: the
 #              host builds the consumer against its headers
@@ -46,9 +56,10 @@ vm_setup() {
 		;;
 	*) nd_die "no DKMS VM for '$SUITE' (bookworm or trixie)" ;;
 	esac
+	ROOT_PKGS+=("${EXTRA_PKGS[@]}")
 	nd_matrix_row "$KERNEL" || exit 1
-	WORK=$ND_ROOT/build/dkms-vm-$SUITE
-	CACHE_DIR=$ND_CACHE/dkms-vm-$SUITE
+	WORK=$ND_ROOT/build/$KIND-vm-$SUITE
+	CACHE_DIR=$ND_CACHE/$KIND-vm-$SUITE
 }
 
 # mirror SUITE: the URL this machine's apt uses for SUITE/main, so the root
@@ -154,6 +165,8 @@ recipe_hash() {
 		declare -f mirror in_root build_root make_image
 		printf '%s\n' "$SUITE" "$KSUITE" "${ROOT_PKGS[@]}" "$UNIT" "$(mirror "$SUITE")" \
 			"$(mirror "$SUITE-security")"
+		# (Nothing for the DKMS tiers: their hash stays as it was.)
+		[[ -z ${RECIPE_EXTRA:-} ]] || printf '%s\n' "$RECIPE_EXTRA"
 	} | sha256sum | cut -c1-12
 }
 
@@ -199,6 +212,7 @@ cached_root() {
 	mkdir "$tmp/out"
 	build_root "$tmp/root"
 	make_image "$tmp/root" "$tmp/out"
+	! declare -F finish_image >/dev/null || finish_image "$tmp/root" "$tmp/out"
 	rm -rf "$IMAGE_DIR"
 	mv "$tmp/out" "$IMAGE_DIR"
 	touch "$IMAGE_DIR/.complete"
@@ -215,7 +229,7 @@ cached_root() {
 # of a nodirect_alloc build for the VM's kernel. Sets DEB and KEYSTORE_KO
 # (empty if the consumer does not build). Fails only without a package.
 host_builds() {
-	local log=$ND_LOGDIR/dkms-$SUITE-deb.log diags
+	local log=$ND_LOGDIR/$KIND-$SUITE-deb.log diags
 	if make -C "$ND_ROOT" --no-print-directory deb >"$log" 2>&1; then
 		DEB=$(ls "$ND_ROOT"/build/deb/nodirect-alloc-dkms_*_all.deb)
 		nd_result PASS "$TIER: make deb builds $(basename "$DEB")"
@@ -223,11 +237,11 @@ host_builds() {
 		nd_result FAIL "$TIER: make deb builds the package" "see ${log#"$ND_ROOT"/}"
 		return 1
 	fi
-	log=$ND_LOGDIR/dkms-$SUITE-consumer.log
+	log=$ND_LOGDIR/$KIND-$SUITE-consumer.log
 	rm -rf "$WORK/consumer"
 	mkdir -p "$WORK"
 	cp -r "$ND_ROOT/selftest/consumer" "$WORK/consumer"
-	if ! nd_build "$WORK/module" "$ND_LOGDIR/dkms-$SUITE-module.log" "" ||
+	if ! nd_build "$WORK/module" "$ND_LOGDIR/$KIND-$SUITE-module.log" "" ||
 		! nd_kmake -C "$WORK/consumer" --no-print-directory KDIR="$ND_KDIR" \
 			ND_SYMVERS="$WORK/module/Module.symvers" ND_INCLUDE="$ND_ROOT" \
 			ND_KBUILD_FLAGS="W=1 C=1" >"$log" 2>&1; then
@@ -249,13 +263,22 @@ host_builds() {
 	fi
 }
 
-# data_disk: the second disk: package, consumer and the guest script.
+# data_disk: the second disk: package, consumer and the guest script, and
+# what the cached image keeps for the guest in guest/ (secureboot.sh's keys).
 data_disk() {
 	rm -rf "$WORK/data" "$WORK/data.img"
 	mkdir -p "$WORK/data"
 	cp "$DEB" ${KEYSTORE_KO:+"$KEYSTORE_KO"} "$ND_ROOT/selftest/dkms-guest.sh" "$WORK/data/"
+	[[ ! -d $IMAGE_DIR/guest ]] || cp "$IMAGE_DIR"/guest/* "$WORK/data/"
 	truncate -s 32M "$WORK/data.img"
 	mkfs.ext4 -q -F -L nddata -d "$WORK/data" "$WORK/data.img" 32M >&2
+}
+
+# boot_args PHASE: how QEMU starts the guest (BOOT_ARGS, after its two
+# disks): here the kernel directly; secureboot.sh's firmware instead.
+boot_args() {
+	BOOT_ARGS=(-kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img"
+		-append "$CMDLINE nd.phase=$1")
 }
 
 # dkms_boot PHASE: one boot of the VM disk. Sets the nd_boot_paths logs and
@@ -265,13 +288,13 @@ dkms_boot() {
 	# shellcheck disable=SC2034 # read by lib.sh's nd_boot_reason
 	ND_QEMU_RC=0
 	rm -f "$ND_CONSOLE" "$ND_VERDICT"
+	boot_args "$phase"
 	timeout --kill-after=10 "$ND_BOOT_TIMEOUT" \
 		qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 2G \
 		-nodefaults -display none -no-reboot \
-		-kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_warn=1 softlockup_panic=1 init_on_free=1 nd.phase=$phase" \
 		-drive "file=$WORK/root.img,format=raw,if=virtio,cache=unsafe" \
 		-drive "file=$WORK/data.img,format=raw,if=virtio,readonly=on" \
+		"${BOOT_ARGS[@]}" \
 		-serial "file:$ND_CONSOLE" -serial "file:$ND_VERDICT" </dev/null &
 	pid=$!
 	# Once a 7.3 guest hung before its initramfs said a word, which would
@@ -287,6 +310,8 @@ dkms_boot() {
 	if ((waited >= ${ND_DKMS_EARLY:-240})); then
 		nd_log "  no initramfs after ${waited}s: stopping the guest"
 		kill "$pid" 2>/dev/null || true
+	else
+		nd_log "  initramfs after about ${waited} s"
 	fi
 	wait "$pid" || ND_QEMU_RC=$?
 }
@@ -319,44 +344,48 @@ boot_and_judge() {
 # not_run REASON: count the boots as failed, so a broken step never makes
 # the total smaller.
 not_run() {
-	nd_result FAIL "$TIER/install: boot verdict" "not run: $1"
-	nd_result FAIL "$TIER/reboot: boot verdict" "not run: $1"
+	local phase
+	for phase in "${PHASES[@]}"; do
+		nd_result FAIL "$TIER/$phase: boot verdict" "not run: $1"
+	done
 }
 
 main() {
-	local start=$SECONDS alone=0 krel
+	local start=$SECONDS alone=0 krel phase
 	[[ ${1:-} == --alone ]] && { alone=1; shift; }
 	vm_setup "${1:-bookworm}"
 	ND_BOOT_TIMEOUT=${ND_DKMS_TIMEOUT}
 	((alone)) && { bash "$ND_ROOT/selftest/deps.sh"; nd_results_reset; }
 	mkdir -p "$ND_LOGDIR"
-	nd_log "== DKMS on a Debian $SUITE VM ($KERNEL)"
+	nd_log "== $KIND: DKMS on a Debian $SUITE VM ($KERNEL)"
 	# Before cached_root: fetch-kernel.sh takes the cache lock itself.
 	if ! nd_use_kernel "$KERNEL"; then
-		TIER=$KERNEL/dkms-$SUITE
+		TIER=$KERNEL/$KIND-$SUITE
 		not_run "cannot fetch the $KERNEL kernel"
-	elif TIER=$ND_KREL/dkms-$SUITE && ! host_builds; then
+	elif TIER=$ND_KREL/$KIND-$SUITE && ! host_builds; then
 		not_run "host builds failed"
-	elif ! IMAGE_DIR=$(cached_root 2>"$ND_LOGDIR/dkms-$SUITE-root.log"); then
-		not_run "cannot build the Debian root; see ${ND_LOGDIR#"$ND_ROOT"/}/dkms-$SUITE-root.log"
+	elif ! IMAGE_DIR=$(cached_root 2>"$ND_LOGDIR/$KIND-$SUITE-root.log"); then
+		not_run "cannot build the Debian root; see ${ND_LOGDIR#"$ND_ROOT"/}/$KIND-$SUITE-root.log"
 	else
 		krel=$(cat "$IMAGE_DIR/krel")
 		if [[ $krel != "$ND_KREL" ]]; then
 			not_run "the root has $krel, the headers are $ND_KREL"
 		else
 			data_disk
-			# Both boots use one copy of the cached disk: the second is the
-			# first one's reboot.
+			# The boots use one copy of the cached disk: each after the
+			# first is the one before's reboot.
 			cp --sparse=always "$IMAGE_DIR/root.img" "$WORK/root.img"
-			boot_and_judge install
-			boot_and_judge reboot
+			for phase in "${PHASES[@]}"; do
+				boot_and_judge "$phase"
+			done
 			rm -f "$WORK/root.img"
 		fi
 	fi
-	nd_log "DKMS tier took $((SECONDS - start)) s"
+	nd_log "$KIND tier took $((SECONDS - start)) s"
 	if ((alone)); then
 		nd_summary
 	fi
 }
 
-main "$@"
+# Sourced by secureboot.sh, it runs nothing.
+[[ ${BASH_SOURCE[0]} != "$0" ]] || main "$@"
