@@ -206,22 +206,19 @@ void nd_pm_alloc_end(void);
 /* tlbflush.c */
 void nd_tlb_flush_all(void);
 
-/* selftest/selftest.c */
-int nd_selftest_run(const char *mode, bool need_1g);
-void nd_selftest_exit(void);
+/*
+ * selftest/selftest.c: what the module parameters ask the tests to do at
+ * load, and their end at unload; the one way in from the module.
+ */
+struct nd_test_params {
+	const char *selftest;	/* selftest=, NULL or "0" for none */
+	bool need_1g;		/* selftest_need_1g= */
+	bool demo;		/* demo= */
+	unsigned int stress;	/* stress=, seconds */
+	int bench;		/* bench= */
+};
 
-/* selftest/demo.c */
-int nd_demo_run(void);
-int nd_crash_run(void);
-int nd_hold_run(void);
-
-/* selftest/stress.c */
-int nd_stress_run(unsigned int seconds);
-
-/* selftest/bench.c */
-int nd_bench_run(int mode);
-
-/* selftest/bench_small.c */
-int nd_bench_small_run(bool full);
+int nd_test_run(const struct nd_test_params *p);
+void nd_test_exit(void);
 
 #endif /* _ND_INTERNAL_H */

@@ -1187,6 +1187,10 @@ static void nd_sysfs_exit(void)
 
 static int __init nd_init(void)
 {
+	const struct nd_test_params tests = {
+		.selftest = selftest, .need_1g = selftest_need_1g,
+		.demo = demo, .stress = stress, .bench = bench,
+	};
 	unsigned long left;
 	int ret;
 
@@ -1207,26 +1211,9 @@ static int __init nd_init(void)
 	if (ret)
 		goto err_sysfs;
 
-	if (selftest && strcmp(selftest, "0")) {
-		ret = nd_selftest_run(selftest, selftest_need_1g);
-		if (ret)
-			goto err;
-	}
-	if (demo) {
-		ret = nd_demo_run();
-		if (ret)
-			goto err;
-	}
-	if (stress) {
-		ret = nd_stress_run(stress);
-		if (ret)
-			goto err;
-	}
-	if (bench) {
-		ret = nd_bench_run(bench);
-		if (ret)
-			goto err;
-	}
+	ret = nd_test_run(&tests);
+	if (ret)
+		goto err;
 	return 0;
 
 err:
@@ -1248,7 +1235,7 @@ static void __exit nd_exit(void)
 {
 	unsigned long left;
 
-	nd_selftest_exit();
+	nd_test_exit();
 	/* First: a reboot notifier running now would wipe released areas. */
 	nd_pm_exit();
 	/* Consumers hold a reference on us, so none is left to call in. */
