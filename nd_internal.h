@@ -171,6 +171,8 @@ int nd_pageattr_seal(struct nd_area *area, bool seal);
 bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr);
 
 /* kmalloc.c */
+/* The largest object nd_kmalloc() serves: beyond, nd_vmalloc(). */
+#define ND_KMALLOC_MAX		(PAGE_SIZE / 2)
 void nd_kmalloc_init(void);
 void nd_kmalloc_exit(void);
 void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller);

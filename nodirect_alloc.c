@@ -1023,17 +1023,34 @@ unsigned long nd_wipe_live(bool for_good)
 	return n;
 }
 
+static void *nd_kmalloc_caller(size_t size, gfp_t gfp, void *caller)
+{
+	if (!size || size > ND_KMALLOC_MAX) {
+		atomic_long_inc(&nd_stats.bad_calls);
+		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_SIZE, size, NULL, caller);
+		pr_err_ratelimited("nd_kmalloc from %pS: size %zu is 0 or more than %lu: use nd_vmalloc()\n",
+				   caller, size, ND_KMALLOC_MAX);
+		return NULL;
+	}
+	if (!nd_gfp_ok(gfp, caller)) {
+		atomic_long_inc(&nd_stats.bad_calls);
+		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_GFP, size, NULL, caller);
+		return NULL;
+	}
+	return nd_kmalloc_flags(size, gfp, caller);
+}
+
 void *nd_kmalloc(size_t size, gfp_t gfp)
 {
-	return nd_kmalloc_flags(size, gfp, __builtin_return_address(0));
+	return nd_kmalloc_caller(size, gfp, __builtin_return_address(0));
 }
 EXPORT_SYMBOL_GPL(nd_kmalloc);
 
 void *nd_kzalloc(size_t size, gfp_t gfp)
 {
 	/* Every object is zeroed already: pages come zeroed, frees wipe. */
-	return nd_kmalloc_flags(size, gfp | __GFP_ZERO,
-				__builtin_return_address(0));
+	return nd_kmalloc_caller(size, gfp | __GFP_ZERO,
+				 __builtin_return_address(0));
 }
 EXPORT_SYMBOL_GPL(nd_kzalloc);
 
