@@ -20,47 +20,12 @@
 
 #include <linux/platform_device.h>
 #include <linux/reboot.h>
-#include <linux/rwsem.h>
 #include <linux/suspend.h>
 #include <linux/syscore_ops.h>
 
 #include "compat.h"
 #include "nd_internal.h"
 #include "nd_trace.h"
-
-/* Taken for reading around each allocation, for writing to freeze them. */
-static DECLARE_RWSEM(nd_pm_rwsem);
-static bool nd_pm_frozen;
-
-/**
- * nd_pm_alloc_begin() - enter an allocation, unless hibernation is near
- *
- * Context: Process context, may sleep.
- * Return: true if the caller may allocate; it then calls nd_pm_alloc_end().
- */
-bool nd_pm_alloc_begin(void)
-{
-	down_read(&nd_pm_rwsem);
-	if (!nd_pm_frozen && !nd_is_going_down())
-		return true;
-	up_read(&nd_pm_rwsem);
-	return false;
-}
-
-/**
- * nd_pm_alloc_end() - leave an allocation nd_pm_alloc_begin() let in
- */
-void nd_pm_alloc_end(void)
-{
-	up_read(&nd_pm_rwsem);
-}
-
-static void nd_pm_set_frozen(bool frozen)
-{
-	down_write(&nd_pm_rwsem);
-	WRITE_ONCE(nd_pm_frozen, frozen);
-	up_write(&nd_pm_rwsem);
-}
 
 /*
  * What would reach the image: live allocations, frees still waiting for
@@ -183,7 +148,7 @@ static bool nd_pm_froze;
 
 static int nd_pm_freeze(struct device *dev)
 {
-	if (!READ_ONCE(nd_pm_frozen)) {
+	if (!nd_pm_is_frozen()) {
 		nd_pm_set_frozen(true);
 		nd_pm_froze = true;
 	}

@@ -158,6 +158,10 @@ bool nd_is_going_down(void);
 void nd_deferred_flush(void);
 bool nd_kimage_keep(struct page *page);
 bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp);
+bool nd_pm_alloc_begin(void);
+void nd_pm_alloc_end(void);
+bool nd_pm_is_frozen(void);
+void nd_pm_set_frozen(bool frozen);
 
 /* pageattr_x86.c */
 int nd_pageattr_init(void);
@@ -202,8 +206,6 @@ unsigned long nd_pool_stale(void);
 /* hibernate.c */
 int nd_pm_init(void);
 void nd_pm_exit(void);
-bool nd_pm_alloc_begin(void);
-void nd_pm_alloc_end(void);
 
 /* tlbflush.c */
 void nd_tlb_flush_all(void);

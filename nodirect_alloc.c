@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/sched/mm.h>
 #include <linux/rcupdate.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -60,6 +61,47 @@ static struct rb_root nd_registry = RB_ROOT;
 
 /* Set once the kernel is going away: allocations refused, frees wiped at once. */
 static bool nd_going_down;
+
+/* Taken for reading around each allocation, for writing to freeze them. */
+static DECLARE_RWSEM(nd_pm_rwsem);
+static bool nd_pm_frozen;
+
+/**
+ * nd_pm_alloc_begin() - enter an allocation, unless hibernation is near
+ *
+ * Context: Process context, may sleep.
+ * Return: true if the caller may allocate; it then calls nd_pm_alloc_end().
+ */
+bool nd_pm_alloc_begin(void)
+{
+	down_read(&nd_pm_rwsem);
+	if (!nd_pm_frozen && !nd_is_going_down())
+		return true;
+	up_read(&nd_pm_rwsem);
+	return false;
+}
+
+/**
+ * nd_pm_alloc_end() - leave an allocation nd_pm_alloc_begin() let in
+ *
+ * Never inlined: the race test holds a registration here with a kprobe.
+ */
+noinline void nd_pm_alloc_end(void)
+{
+	up_read(&nd_pm_rwsem);
+}
+
+bool nd_pm_is_frozen(void)
+{
+	return READ_ONCE(nd_pm_frozen);
+}
+
+void nd_pm_set_frozen(bool frozen)
+{
+	down_write(&nd_pm_rwsem);
+	WRITE_ONCE(nd_pm_frozen, frozen);
+	up_write(&nd_pm_rwsem);
+}
 
 /* Allocations freed from atomic context wait here for vfree(). */
 static LLIST_HEAD(nd_free_list);
