@@ -64,14 +64,14 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 	long live;
 
 	if (action == PM_RESTORE_PREPARE) {
-		nd_pm_set_frozen(true);
+		nd_gate_set_closed(true);
 		WRITE_ONCE(nd_pm_restoring, true);
 		return NOTIFY_DONE;
 	}
 	if (action != PM_HIBERNATION_PREPARE)
 		return NOTIFY_DONE;
 	/* No allocation is in flight once this returns. */
-	nd_pm_set_frozen(true);
+	nd_gate_set_closed(true);
 	/* Frees from atomic context return their pages first. */
 	nd_deferred_flush();
 	/* Pages whose last small object was freed a moment ago too. */
@@ -84,7 +84,7 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 	trace_nd_hibernate_refuse(ND_PM_PREPARE, live, blocks,
 				  atomic_long_read(&nd_stats.leaked_pages));
 	/* A notifier that fails gets no POST_HIBERNATION. */
-	nd_pm_set_frozen(false);
+	nd_gate_set_closed(false);
 	return notifier_from_errno(-EBUSY);
 }
 
@@ -94,7 +94,7 @@ static int nd_pm_unblock(struct notifier_block *nb, unsigned long action,
 	if (action == PM_POST_RESTORE)
 		WRITE_ONCE(nd_pm_restoring, false);
 	if (action == PM_POST_HIBERNATION || action == PM_POST_RESTORE)
-		nd_pm_set_frozen(false);
+		nd_gate_set_closed(false);
 	return NOTIFY_DONE;
 }
 
@@ -148,8 +148,8 @@ static bool nd_pm_froze;
 
 static int nd_pm_freeze(struct device *dev)
 {
-	if (!nd_pm_is_frozen()) {
-		nd_pm_set_frozen(true);
+	if (!nd_gate_is_closed()) {
+		nd_gate_set_closed(true);
 		nd_pm_froze = true;
 	}
 	nd_deferred_flush();
@@ -164,7 +164,7 @@ static void nd_pm_complete(struct device *dev)
 {
 	if (nd_pm_froze) {
 		nd_pm_froze = false;
-		nd_pm_set_frozen(false);
+		nd_gate_set_closed(false);
 	}
 }
 
@@ -216,7 +216,7 @@ static int nd_reboot_notify(struct notifier_block *nb, unsigned long action,
 {
 	unsigned long n;
 
-	nd_pm_set_frozen(true);
+	nd_gate_set_closed(true);
 	/* Frees from atomic context that were not wiped yet. */
 	nd_deferred_flush();
 	n = nd_wipe_live(true);

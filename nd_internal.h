@@ -158,10 +158,10 @@ bool nd_is_going_down(void);
 void nd_deferred_flush(void);
 bool nd_kimage_keep(struct page *page);
 bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp);
-bool nd_pm_alloc_begin(void);
-void nd_pm_alloc_end(void);
-bool nd_pm_is_frozen(void);
-void nd_pm_set_frozen(bool frozen);
+bool nd_gate_enter(void);
+void nd_gate_leave(void);
+bool nd_gate_is_closed(void);
+void nd_gate_set_closed(bool closed);
 
 /* pageattr_x86.c */
 int nd_pageattr_init(void);

@@ -62,45 +62,61 @@ static struct rb_root nd_registry = RB_ROOT;
 /* Set once the kernel is going away: allocations refused, frees wiped at once. */
 static bool nd_going_down;
 
-/* Taken for reading around each allocation, for writing to freeze them. */
-static DECLARE_RWSEM(nd_pm_rwsem);
-static bool nd_pm_frozen;
+/*
+ * The gate every allocation passes: taken for reading around each, for
+ * writing to close it (hibernation is near: hibernate.c closes it).
+ */
+static DECLARE_RWSEM(nd_gate_rwsem);
+static bool nd_gate_closed;
 
 /**
- * nd_pm_alloc_begin() - enter an allocation, unless hibernation is near
+ * nd_gate_enter() - enter an allocation, unless the gate is closed
  *
  * Context: Process context, may sleep.
- * Return: true if the caller may allocate; it then calls nd_pm_alloc_end().
+ * Return: true if the caller may allocate; it then calls nd_gate_leave().
  */
-bool nd_pm_alloc_begin(void)
+bool nd_gate_enter(void)
 {
-	down_read(&nd_pm_rwsem);
-	if (!nd_pm_frozen && !nd_is_going_down())
+	down_read(&nd_gate_rwsem);
+	if (!nd_gate_closed && !nd_is_going_down())
 		return true;
-	up_read(&nd_pm_rwsem);
+	up_read(&nd_gate_rwsem);
 	return false;
 }
 
 /**
- * nd_pm_alloc_end() - leave an allocation nd_pm_alloc_begin() let in
+ * nd_gate_leave() - leave an allocation nd_gate_enter() let in
  *
  * Never inlined: the race test holds a registration here with a kprobe.
  */
-noinline void nd_pm_alloc_end(void)
+noinline void nd_gate_leave(void)
 {
-	up_read(&nd_pm_rwsem);
+	up_read(&nd_gate_rwsem);
 }
 
-bool nd_pm_is_frozen(void)
+/**
+ * nd_gate_is_closed() - whether nd_gate_enter() refuses now
+ *
+ * Return: true between nd_gate_set_closed(true) and (false).
+ */
+bool nd_gate_is_closed(void)
 {
-	return READ_ONCE(nd_pm_frozen);
+	return READ_ONCE(nd_gate_closed);
 }
 
-void nd_pm_set_frozen(bool frozen)
+/**
+ * nd_gate_set_closed() - close or open the gate
+ * @closed: refuse allocations from now on, or let them in again.
+ *
+ * Closing waits for the allocations inside to leave.
+ *
+ * Context: Process context, may sleep.
+ */
+void nd_gate_set_closed(bool closed)
 {
-	down_write(&nd_pm_rwsem);
-	WRITE_ONCE(nd_pm_frozen, frozen);
-	up_write(&nd_pm_rwsem);
+	down_write(&nd_gate_rwsem);
+	WRITE_ONCE(nd_gate_closed, closed);
+	up_write(&nd_gate_rwsem);
 }
 
 /* Allocations freed from atomic context wait here for vfree(). */
@@ -745,11 +761,11 @@ static void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
 	void *addr;
 
 	/* Nothing new is hidden while a hibernation image may be made. */
-	*refused = !nd_pm_alloc_begin();
+	*refused = !nd_gate_enter();
 	if (*refused)
 		return NULL;
 	addr = nd_vmalloc_scoped(size, gfp, prot, internal);
-	nd_pm_alloc_end();
+	nd_gate_leave();
 	return addr;
 }
 
