@@ -145,6 +145,15 @@ bool nd_size_ok(unsigned long size, unsigned long ram_pages);
 bool nd_gfp_ok(gfp_t gfp, void *caller);
 void *nd_vmalloc_internal(unsigned long size, gfp_t gfp);
 void nd_vfree_internal(const void *addr);
+void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
+		     bool internal, bool *refused);
+void nd_area_free(const void *addr, bool internal, const char *what,
+		  void *caller);
+int nd_area_seal(const void *addr, const char *what, void *caller);
+unsigned long nd_release_all(void);
+void nd_kimage_release(void);
+int nd_sysfs_init(void);
+void nd_sysfs_exit(void);
 unsigned long nd_area_meta_bytes(const void *addr);
 void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp);
 struct nd_area *nd_area_hide(void *addr, struct page **pages,

@@ -198,7 +198,12 @@ bool nd_kimage_keep(struct page *page)
 	return true;
 }
 
-static void nd_kimage_release(void)
+/**
+ * nd_kimage_release() - free the pages nd_kimage_keep() set aside
+ *
+ * Context: Process context, at unload: nothing can keep one any more.
+ */
+void nd_kimage_release(void)
 {
 	struct page *page, *next;
 
@@ -751,12 +756,20 @@ static void *nd_vmalloc_scoped(unsigned long size, gfp_t gfp,
 	return addr;
 }
 
-/*
- * Allocate and hide, unless a hibernation image may be made (*@refused
- * then).  NULL on failure, counted nowhere: that is the caller's.
+/**
+ * nd_vmalloc_try() - allocate and hide, unless the gate is closed
+ * @size: bytes, checked (nd_size_ok()).
+ * @gfp: checked (nd_gfp_ok()).
+ * @prot: how to hide the pages.
+ * @internal: a page of nd_kmalloc(), not a caller's area.
+ * @refused: set if the gate refused (hibernation is near, or the kernel
+ *           is going down).
+ *
+ * Context: Process context, may sleep.
+ * Return: the address, or NULL, counted nowhere: that is the caller's.
  */
-static void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
-			    bool internal, bool *refused)
+void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
+		     bool internal, bool *refused)
 {
 	void *addr;
 
@@ -873,16 +886,32 @@ static struct nd_area *nd_area_get(const void *addr, bool internal,
 	return NULL;
 }
 
-void nd_vfree(const void *addr)
+/**
+ * nd_area_free() - free the live area that starts at @addr
+ * @addr: its address.
+ * @internal: a page of nd_kmalloc(), or a caller's area.
+ * @what: the function the caller called, for the messages.
+ * @caller: who called it.
+ *
+ * Anything but the start of a live area of the kind is refused, counted
+ * and reported (nd_area_get()); nothing is freed then.
+ *
+ * Context: Any, hard irq included; see nd_area_release().
+ */
+void nd_area_free(const void *addr, bool internal, const char *what,
+		  void *caller)
 {
-	struct nd_area *area;
+	struct nd_area *area = nd_area_get(addr, internal, true, what, caller);
 
-	if (!addr)
-		return;
-	area = nd_area_get(addr, false, true, __func__,
-			   __builtin_return_address(0));
 	if (area)
 		nd_area_release(area);
+}
+
+void nd_vfree(const void *addr)
+{
+	if (!addr)
+		return;
+	nd_area_free(addr, false, __func__, __builtin_return_address(0));
 }
 EXPORT_SYMBOL_GPL(nd_vfree);
 
@@ -945,11 +974,7 @@ unsigned long nd_area_meta_bytes(const void *addr)
  */
 void nd_vfree_internal(const void *addr)
 {
-	struct nd_area *area = nd_area_get(addr, true, true, __func__,
-					   __builtin_return_address(0));
-
-	if (area)
-		nd_area_release(area);
+	nd_area_free(addr, true, __func__, __builtin_return_address(0));
 }
 
 /*
@@ -959,7 +984,20 @@ void nd_vfree_internal(const void *addr)
  */
 static DEFINE_MUTEX(nd_seal_lock);
 
-int nd_vseal(const void *addr)
+/**
+ * nd_area_seal() - make a caller's live area read-only through its alias
+ * @addr: its start.
+ * @what: the function the caller called, for the messages.
+ * @caller: who called it.
+ *
+ * Sealing twice changes nothing and needs no second flush; neither call
+ * returns before the flush that made the seal true has completed.
+ *
+ * Context: Process context, may sleep.
+ * Return: 0, -EINVAL if @addr is not the start of a caller's live area
+ * (reported as by nd_area_free()), or the -errno of the change.
+ */
+int nd_area_seal(const void *addr, const char *what, void *caller)
 {
 	struct nd_area *area;
 	unsigned long flags;
@@ -967,8 +1005,7 @@ int nd_vseal(const void *addr)
 	int ret = 0;
 
 	mutex_lock(&nd_seal_lock);
-	area = nd_area_get(addr, false, false, __func__,
-			   __builtin_return_address(0));
+	area = nd_area_get(addr, false, false, what, caller);
 	if (!area) {
 		mutex_unlock(&nd_seal_lock);
 		return -EINVAL;
@@ -993,6 +1030,11 @@ int nd_vseal(const void *addr)
 	if (freed)
 		nd_area_release(area);
 	return ret;
+}
+
+int nd_vseal(const void *addr)
+{
+	return nd_area_seal(addr, __func__, __builtin_return_address(0));
 }
 EXPORT_SYMBOL_GPL(nd_vseal);
 
@@ -1118,8 +1160,14 @@ void nd_kfree(const void *ptr)
 }
 EXPORT_SYMBOL_GPL(nd_kfree);
 
-/* Free everything still live; only when no caller can reach us any more. */
-static unsigned long nd_release_all(void)
+/**
+ * nd_release_all() - free everything still live
+ *
+ * Only when no caller can reach us any more: at unload, or when load fails.
+ *
+ * Return: how many allocations were still live.
+ */
+unsigned long nd_release_all(void)
 {
 	struct nd_area *area, *next;
 	unsigned long n = 0;
@@ -1235,7 +1283,12 @@ static struct attribute *nd_attrs[ARRAY_SIZE(nd_stat_attrs) +
 static const struct attribute_group nd_attr_group = { .attrs = nd_attrs };
 static struct kobject *nd_kobj;
 
-static int __init nd_sysfs_init(void)
+/**
+ * nd_sysfs_init() - show the counters in /sys/kernel/nodirect_alloc/
+ *
+ * Return: 0 or -errno.
+ */
+int __init nd_sysfs_init(void)
 {
 	unsigned int i;
 	int ret;
@@ -1254,7 +1307,10 @@ static int __init nd_sysfs_init(void)
 	return ret;
 }
 
-static void nd_sysfs_exit(void)
+/**
+ * nd_sysfs_exit() - undo nd_sysfs_init()
+ */
+void nd_sysfs_exit(void)
 {
 	sysfs_remove_group(nd_kobj, &nd_attr_group);
 	kobject_put(nd_kobj);
