@@ -7,8 +7,9 @@ KDIR ?= /lib/modules/$(KVER)/build
 # Build directory: the harness builds one copy per kernel in build/<kver>.
 BUILD ?= $(CURDIR)
 
-ND_SRCS := Kbuild dkms.conf area.c nodirect_alloc.h nd_internal.h nd_trace.h \
-	   compat.h hibernate.c kmalloc.c pageattr_x86.c pool.c stats.c tlbflush.c trace.c $(wildcard selftest/*.c selftest/*.h)
+ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h nd_trace.h \
+	   compat.h sysfs.c hibernate.c kmalloc.c area.c pages.c pool.c kimage.c \
+	   pageattr_x86.c tlbflush.c stats.c trace.c $(wildcard selftest/*.c selftest/*.h)
 
 .PHONY: all module debug clean check secureboot demo bench style deb dkms-install dkms-remove
 
