@@ -145,6 +145,17 @@ build_tests() {
 	fi
 }
 
+# layers_test DIR: in the objects of a build, every use of a function or
+# variable of another of the module's files goes down (selftest/layers.sh).
+layers_test() {
+	local out
+	if out=$(bash "$ND_ROOT/selftest/layers.sh" "$1" 2>&1); then
+		nd_result PASS "$ND_KREL: calls go down" "$(tail -n1 <<<"$out")"
+	else
+		nd_result FAIL "$ND_KREL: calls go down" "$(grep -m1 FAIL <<<"$out" || tail -n1 <<<"$out")"
+	fi
+}
+
 # sparse_test DIR LOG WLOG WDIR: a second build from scratch with C=1, so that every file is
 # compiled and so checked (C=2 skips objects built by a custom rule such as
 # nd_main.o). The compiler's own warnings repeat there and were counted by
@@ -261,6 +272,7 @@ kernel_tests() {
 	dir=$ND_ROOT/build/$ND_KREL
 	wlog=$ND_LOGDIR/$ND_KREL-build.log
 	build_tests "$dir" "$wlog" || built=0
+	((built)) && layers_test "$dir"
 	sparse_test "$dir-sparse" "$ND_LOGDIR/$ND_KREL-sparse.log" "$wlog" "$dir"
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
 	consumer=()
