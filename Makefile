@@ -18,7 +18,7 @@ all: module
 module:
 ifneq ($(abspath $(BUILD)),$(CURDIR))
 	@mkdir -p $(BUILD)
-	@cp --parents $(ND_SRCS) $(BUILD)/
+	@cp -p --parents $(ND_SRCS) $(BUILD)/
 endif
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)) $(ND_KBUILD_FLAGS) modules
 
