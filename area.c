@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One hidden area: what makes it (pages, runs, vmap(), hiding, the pool's
- * blocks), the registry that finds it, the gate allocations pass, and what
- * unmakes it (wipe, unseal, restore, the deferred-free worker).  Sealing
- * and the wipe of everything live at shutdown work on registered areas.
+ * One hidden area: the gate every allocation passes, the registry that
+ * finds a live area, hiding an area's pages (which pages.c provides) and
+ * what unmakes it (wipe, unseal, restore, the deferred-free worker).
+ * Sealing, and the wipe of everything live at shutdown, work on
+ * registered areas.
  */
 
 #include <linux/mutex.h>
@@ -260,15 +261,19 @@ static void nd_register(struct nd_area *area, unsigned long size,
 {
 	unsigned long flags;
 
-	raw_spin_lock_irqsave(&nd_registry_lock, flags);
-	rb_add(&area->node, &nd_registry, nd_area_less);
-	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
-
+	/*
+	 * Counted and traced before it can be found: once it is, a free (a
+	 * wrong one from another CPU, say) may release @area at once.
+	 */
 	atomic_long_inc(&nd_stats.allocs);
 	atomic_long_inc(&nd_stats.live_allocs);
 	atomic_long_add(area->nr_pages, &nd_stats.live_pages);
 	if (trace_nd_alloc_enabled())
 		nd_trace_alloc(area, size, cost);
+
+	raw_spin_lock_irqsave(&nd_registry_lock, flags);
+	rb_add(&area->node, &nd_registry, nd_area_less);
+	raw_spin_unlock_irqrestore(&nd_registry_lock, flags);
 }
 
 /*
