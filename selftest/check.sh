@@ -118,6 +118,7 @@ kernel_boots() {
 not_run() {
 	local kernel=$1 reason=$2 boot name mode
 	nd_result FAIL "$kernel: build W=1 clean" "not run: $reason"
+	nd_result FAIL "$kernel: calls go down" "not run: $reason"
 	nd_result FAIL "$kernel: sparse clean" "not run: $reason"
 	while read -r _ name mode _; do
 		nd_result FAIL "$kernel/$name/$mode: boot verdict" "not run: $reason"
