@@ -8,7 +8,8 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(CURDIR)
 
 ND_SRCS := Kbuild dkms.conf nodirect_alloc.c nodirect_alloc.h nd_internal.h nd_trace.h \
-	   compat.h hibernate.c kmalloc.c pageattr_x86.c pool.c stats.c tlbflush.c trace.c $(wildcard selftest/*.c selftest/*.h)
+	   compat.h sysfs.c hibernate.c kmalloc.c area.c pages.c pool.c kimage.c \
+	   pageattr_x86.c tlbflush.c stats.c trace.c $(wildcard selftest/*.c selftest/*.h)
 
 .PHONY: all module debug clean check secureboot demo bench style deb dkms-install dkms-remove
 
@@ -17,7 +18,7 @@ all: module
 module:
 ifneq ($(abspath $(BUILD)),$(CURDIR))
 	@mkdir -p $(BUILD)
-	@cp --parents $(ND_SRCS) $(BUILD)/
+	@cp -p --parents $(ND_SRCS) $(BUILD)/
 endif
 	$(MAKE) -C $(KDIR) M=$(abspath $(BUILD)) $(ND_KBUILD_FLAGS) modules
 

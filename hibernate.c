@@ -20,47 +20,12 @@
 
 #include <linux/platform_device.h>
 #include <linux/reboot.h>
-#include <linux/rwsem.h>
 #include <linux/suspend.h>
 #include <linux/syscore_ops.h>
 
 #include "compat.h"
 #include "nd_internal.h"
 #include "nd_trace.h"
-
-/* Taken for reading around each allocation, for writing to freeze them. */
-static DECLARE_RWSEM(nd_pm_rwsem);
-static bool nd_pm_frozen;
-
-/**
- * nd_pm_alloc_begin() - enter an allocation, unless hibernation is near
- *
- * Context: Process context, may sleep.
- * Return: true if the caller may allocate; it then calls nd_pm_alloc_end().
- */
-bool nd_pm_alloc_begin(void)
-{
-	down_read(&nd_pm_rwsem);
-	if (!nd_pm_frozen && !nd_is_going_down())
-		return true;
-	up_read(&nd_pm_rwsem);
-	return false;
-}
-
-/**
- * nd_pm_alloc_end() - leave an allocation nd_pm_alloc_begin() let in
- */
-void nd_pm_alloc_end(void)
-{
-	up_read(&nd_pm_rwsem);
-}
-
-static void nd_pm_set_frozen(bool frozen)
-{
-	down_write(&nd_pm_rwsem);
-	WRITE_ONCE(nd_pm_frozen, frozen);
-	up_write(&nd_pm_rwsem);
-}
 
 /*
  * What would reach the image: live allocations, frees still waiting for
@@ -99,14 +64,14 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 	long live;
 
 	if (action == PM_RESTORE_PREPARE) {
-		nd_pm_set_frozen(true);
+		nd_gate_set_closed(true);
 		WRITE_ONCE(nd_pm_restoring, true);
 		return NOTIFY_DONE;
 	}
 	if (action != PM_HIBERNATION_PREPARE)
 		return NOTIFY_DONE;
 	/* No allocation is in flight once this returns. */
-	nd_pm_set_frozen(true);
+	nd_gate_set_closed(true);
 	/* Frees from atomic context return their pages first. */
 	nd_deferred_flush();
 	/* Pages whose last small object was freed a moment ago too. */
@@ -119,7 +84,7 @@ static int nd_pm_check(struct notifier_block *nb, unsigned long action,
 	trace_nd_hibernate_refuse(ND_PM_PREPARE, live, blocks,
 				  atomic_long_read(&nd_stats.leaked_pages));
 	/* A notifier that fails gets no POST_HIBERNATION. */
-	nd_pm_set_frozen(false);
+	nd_gate_set_closed(false);
 	return notifier_from_errno(-EBUSY);
 }
 
@@ -129,7 +94,7 @@ static int nd_pm_unblock(struct notifier_block *nb, unsigned long action,
 	if (action == PM_POST_RESTORE)
 		WRITE_ONCE(nd_pm_restoring, false);
 	if (action == PM_POST_HIBERNATION || action == PM_POST_RESTORE)
-		nd_pm_set_frozen(false);
+		nd_gate_set_closed(false);
 	return NOTIFY_DONE;
 }
 
@@ -183,8 +148,8 @@ static bool nd_pm_froze;
 
 static int nd_pm_freeze(struct device *dev)
 {
-	if (!READ_ONCE(nd_pm_frozen)) {
-		nd_pm_set_frozen(true);
+	if (!nd_gate_is_closed()) {
+		nd_gate_set_closed(true);
 		nd_pm_froze = true;
 	}
 	nd_deferred_flush();
@@ -199,7 +164,7 @@ static void nd_pm_complete(struct device *dev)
 {
 	if (nd_pm_froze) {
 		nd_pm_froze = false;
-		nd_pm_set_frozen(false);
+		nd_gate_set_closed(false);
 	}
 }
 
@@ -251,7 +216,7 @@ static int nd_reboot_notify(struct notifier_block *nb, unsigned long action,
 {
 	unsigned long n;
 
-	nd_pm_set_frozen(true);
+	nd_gate_set_closed(true);
 	/* Frees from atomic context that were not wiped yet. */
 	nd_deferred_flush();
 	n = nd_wipe_live(true);

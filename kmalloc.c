@@ -33,7 +33,6 @@
 
 #define ND_KMALLOC_MIN_SHIFT	4
 #define ND_KMALLOC_MIN		BIT(ND_KMALLOC_MIN_SHIFT)
-#define ND_KMALLOC_MAX		(PAGE_SIZE / 2)
 #define ND_KCLASSES		(PAGE_SHIFT - ND_KMALLOC_MIN_SHIFT)
 
 /* One hidden page of objects of one size. */
@@ -142,8 +141,8 @@ static int nd_kclass_grow(struct nd_kclass *cls, gfp_t gfp)
 
 /**
  * nd_kmalloc_flags() - an object of @size bytes outside the direct map
- * @size: 1 to PAGE_SIZE / 2 bytes.
- * @gfp: as for nd_vmalloc_prot().
+ * @size: 1 to ND_KMALLOC_MAX bytes.
+ * @gfp: as for nd_vmalloc_prot(), checked (nd_gfp_ok()).
  * @caller: who asked, for the messages.
  *
  * Return: the zeroed object, or NULL.
@@ -155,18 +154,6 @@ void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller)
 	void *obj;
 	int ret;
 
-	if (!size || size > ND_KMALLOC_MAX) {
-		atomic_long_inc(&nd_stats.bad_calls);
-		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_SIZE, size, NULL, caller);
-		pr_err_ratelimited("nd_kmalloc from %pS: size %zu is 0 or more than %lu: use nd_vmalloc()\n",
-				   caller, size, ND_KMALLOC_MAX);
-		return NULL;
-	}
-	if (!nd_gfp_ok(gfp, caller)) {
-		atomic_long_inc(&nd_stats.bad_calls);
-		trace_nd_refuse(ND_OP_KMALLOC, ND_WHY_GFP, size, NULL, caller);
-		return NULL;
-	}
 	/* A page already hidden would otherwise serve it unwiped. */
 	if (nd_is_going_down()) {
 		atomic_long_inc(&nd_stats.failures);

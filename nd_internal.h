@@ -134,43 +134,27 @@ enum nd_fail_site {
 #define ND_BLOCK_ORDER	(PMD_SHIFT - PAGE_SHIFT)
 #define ND_BLOCK_PAGES	BIT(ND_BLOCK_ORDER)
 
-/* stats.c */
-void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
-bool nd_fail(enum nd_fail_site site);
-bool nd_fail_as(enum nd_fail_site site, gfp_t gfp);
-gfp_t nd_fail_gfp(enum nd_fail_site site);
+/*
+ * The layers, top down, one heading each below.  A file calls functions of
+ * its own layer and of those below it, never above (selftest/layers.sh
+ * checks the built objects); the tests in selftest/ may call any layer.
+ */
 
-/* nodirect_alloc.c */
+/* Layer 1, nodirect_alloc.c: the exported API, its checks, init/exit. */
 bool nd_size_ok(unsigned long size, unsigned long ram_pages);
 bool nd_gfp_ok(gfp_t gfp, void *caller);
-void *nd_vmalloc_internal(unsigned long size, gfp_t gfp);
-void nd_vfree_internal(const void *addr);
-unsigned long nd_area_meta_bytes(const void *addr);
-void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp);
-struct nd_area *nd_area_hide(void *addr, struct page **pages,
-			     unsigned int nr_pages, enum nd_prot prot,
-			     gfp_t gfp);
-void nd_area_unhide(struct nd_area *area);
-void *nd_adopt(void *addr, struct page **pages, unsigned long size,
-	       enum nd_prot prot, gfp_t gfp);
-unsigned long nd_wipe_live(bool for_good);
-bool nd_is_going_down(void);
-void nd_deferred_flush(void);
-bool nd_kimage_keep(struct page *page);
-bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp);
 
-/* pageattr_x86.c */
-int nd_pageattr_init(void);
-int nd_pageattr_hide(struct nd_area *area);
-void nd_pageattr_restore(struct nd_area *area);
-pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
-int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot);
-int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
-			      unsigned int nr, enum nd_prot prot);
-int nd_pageattr_seal(struct nd_area *area, bool seal);
-bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr);
+/* Layer 1, sysfs.c: /sys/kernel/nodirect_alloc/. */
+int nd_sysfs_init(void);
+void nd_sysfs_exit(void);
 
-/* kmalloc.c */
+/* Layer 2, hibernate.c: hibernation, reboot and kexec. */
+int nd_pm_init(void);
+void nd_pm_exit(void);
+
+/* Layer 3, kmalloc.c: small objects in hidden pages. */
+/* The largest object nd_kmalloc() serves: beyond, nd_vmalloc(). */
+#define ND_KMALLOC_MAX		(PAGE_SIZE / 2)
 void nd_kmalloc_init(void);
 void nd_kmalloc_exit(void);
 void *nd_kmalloc_flags(size_t size, gfp_t gfp, void *caller);
@@ -182,7 +166,36 @@ ssize_t nd_kmalloc_show_classes(char *buf);
 unsigned long nd_kmalloc_meta_bytes(size_t size);
 unsigned long nd_kmalloc_index_bytes(void);
 
-/* pool.c */
+/* Layer 4, area.c: one hidden area, the registry, the gate. */
+bool nd_gate_enter(void);
+void nd_gate_leave(void);
+bool nd_gate_is_closed(void);
+void nd_gate_set_closed(bool closed);
+void *nd_vmalloc_try(unsigned long size, gfp_t gfp, enum nd_prot prot,
+		     bool internal, bool *refused);
+void *nd_vmalloc_internal(unsigned long size, gfp_t gfp);
+struct nd_area *nd_area_hide(void *addr, struct page **pages,
+			     unsigned int nr_pages, enum nd_prot prot,
+			     gfp_t gfp);
+void nd_area_unhide(struct nd_area *area);
+void *nd_adopt(void *addr, struct page **pages, unsigned long size,
+	       enum nd_prot prot, gfp_t gfp);
+void nd_area_free(const void *addr, bool internal, const char *what,
+		  void *caller);
+void nd_vfree_internal(const void *addr);
+int nd_area_seal(const void *addr, const char *what, void *caller);
+unsigned long nd_area_meta_bytes(const void *addr);
+void nd_deferred_flush(void);
+unsigned long nd_wipe_live(bool for_good);
+bool nd_is_going_down(void);
+unsigned long nd_release_all(void);
+
+/* Layer 5, pages.c: an area's pages and their vmap(). */
+void *nd_map_pages(unsigned long size, gfp_t gfp, struct page ***pagesp);
+void *nd_map_pool_pages(unsigned long size, gfp_t gfp, enum nd_prot prot,
+			struct page ***pagesp);
+
+/* Layer 6, pool.c: 2 MiB blocks kept hidden. */
 /* On by default: it beats vmalloc+vfree itself (bench/results.md). */
 #define ND_POOL_DEFAULT_MB	64
 int nd_pool_init(void);
@@ -197,31 +210,46 @@ unsigned int nd_pool_set_max(unsigned int mb);
 unsigned int nd_pool_max(void);
 unsigned long nd_pool_stale(void);
 
-/* hibernate.c */
-int nd_pm_init(void);
-void nd_pm_exit(void);
-bool nd_pm_alloc_begin(void);
-void nd_pm_alloc_end(void);
+/* Layer 7, kimage.c: pages the kernel image maps, set aside. */
+bool nd_kimage_keep(struct page *page);
+bool nd_kimage_replace(struct page **pages, unsigned int nr_pages, gfp_t gfp);
+void nd_kimage_release(void);
 
-/* tlbflush.c */
+/* Layer 8, pageattr_x86.c: the direct map's entries. */
+int nd_pageattr_init(void);
+int nd_pageattr_hide(struct nd_area *area);
+void nd_pageattr_restore(struct nd_area *area);
+pte_t nd_pageattr_hidden_pte(pte_t orig, enum nd_prot prot);
+int nd_pageattr_hide_block(unsigned long va, pte_t *orig, enum nd_prot prot);
+int nd_pageattr_restore_block(unsigned long va, const pte_t *orig,
+			      unsigned int nr, enum nd_prot prot);
+int nd_pageattr_seal(struct nd_area *area, bool seal);
+bool nd_pageattr_kimage(unsigned long pfn, unsigned long nr);
+
+/* Layer 9, tlbflush.c: every CPU's TLB. */
 void nd_tlb_flush_all(void);
 
-/* selftest/selftest.c */
-int nd_selftest_run(const char *mode, bool need_1g);
-void nd_selftest_exit(void);
+/* Layer 10, trace.c: the events of nd_trace.h. */
 
-/* selftest/demo.c */
-int nd_demo_run(void);
-int nd_crash_run(void);
-int nd_hold_run(void);
+/* Layer 10, stats.c: the counters (nd_stats) and fault injection. */
+void nd_fail_arm(enum nd_fail_site site, unsigned int nth);
+bool nd_fail(enum nd_fail_site site);
+bool nd_fail_as(enum nd_fail_site site, gfp_t gfp);
+gfp_t nd_fail_gfp(enum nd_fail_site site);
 
-/* selftest/stress.c */
-int nd_stress_run(unsigned int seconds);
+/*
+ * selftest/selftest.c: what the module parameters ask the tests to do at
+ * load, and their end at unload; the one way in from the module.
+ */
+struct nd_test_params {
+	const char *selftest;	/* selftest=, NULL or "0" for none */
+	bool need_1g;		/* selftest_need_1g= */
+	bool demo;		/* demo= */
+	unsigned int stress;	/* stress=, seconds */
+	int bench;		/* bench= */
+};
 
-/* selftest/bench.c */
-int nd_bench_run(int mode);
-
-/* selftest/bench_small.c */
-int nd_bench_small_run(bool full);
+int nd_test_run(const struct nd_test_params *p);
+void nd_test_exit(void);
 
 #endif /* _ND_INTERNAL_H */

@@ -127,12 +127,13 @@ static void nd_block_leak(struct nd_block *b)
 
 /**
  * nd_pool_vet_block() - keep a fresh block out of the pool if the image reaches it
- * @page: an order-ND_BLOCK_ORDER block, just allocated, in the direct map.
+ * @page: an order-ND_BLOCK_ORDER block the caller just allocated (not
+ *        compound), in the direct map.
  *
  * Context: Process context.
  * Return: true if the block may be hidden.  False if it lies in the kernel
- * image's range: its pages there are set aside (nd_kimage_keep()), the
- * rest freed, and the block is gone.
+ * image's range: the block is consumed then, its pages there set aside
+ * (nd_kimage_keep()) and the rest freed.
  */
 bool nd_pool_vet_block(struct page *page)
 {
@@ -140,6 +141,8 @@ bool nd_pool_vet_block(struct page *page)
 
 	if (!nd_pageattr_kimage(page_to_pfn(page), ND_BLOCK_PAGES))
 		return true;
+	/* split_page() wants a block of one owner, never a compound one. */
+	VM_WARN_ON_ONCE(PageCompound(page) || page_ref_count(page) != 1);
 	split_page(page, ND_BLOCK_ORDER);
 	for (i = 0; i < ND_BLOCK_PAGES; i++)
 		if (!nd_kimage_keep(page + i))

@@ -44,9 +44,12 @@ static void nd_tlb_flush_local_counted(void *cpus)
 /**
  * nd_tlb_flush_all() - flush the whole TLB of every online CPU, and wait
  *
+ * Never inlined, even across files (LTO): the race tests hold a flush
+ * here with a kprobe.
+ *
  * Context: Process context with interrupts enabled.
  */
-void nd_tlb_flush_all(void)
+noinline void nd_tlb_flush_all(void)
 {
 	atomic_t cpus;
 

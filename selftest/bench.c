@@ -32,6 +32,7 @@
 
 #include "compat.h"
 #include "nd_internal.h"
+#include "selftest.h"
 
 #define ND_BENCH_FULL		1
 #define ND_BENCH_SMOKE		2

@@ -13,6 +13,7 @@
 #include <linux/sort.h>
 
 #include "nd_internal.h"
+#include "selftest.h"
 
 static const unsigned int nd_small_sizes[] = { 16, 32, 64, 512 };
 

@@ -5,7 +5,7 @@
 #
 # Prints the path of a Debian RELEASE root (bookworm or trixie) that builds
 # modules for that release's kernels with the compiler they were built with
-# (gcc-12 or gcc-14), plus sparse for check.sh's C=1 pass and pahole for
+# (gcc-12 or gcc-14), plus sparse for check.sh's C=2 pass and pahole for
 # BTF. lib.sh uses one for the kernels of every release but the host's own:
 # the host's compiler never builds for another release's kernel. Made with
 # debootstrap --variant=buildd once (about 2 minutes) and cached in
@@ -18,7 +18,7 @@ set -euo pipefail
 
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 # What kbuild needs besides the compiler: libelf-dev and libssl-dev for
-# objtool and sign-file, kmod for depmod, pahole for BTF, sparse for C=1.
+# objtool and sign-file, kmod for depmod, pahole for BTF, sparse for C=2.
 COMMON=make,bc,bison,flex,libelf-dev,libssl-dev,kmod,pahole,sparse
 
 # release_cc RELEASE: the compiler package of the release's kernels; it

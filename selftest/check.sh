@@ -11,13 +11,16 @@
 # the kernel release (7.3.4+deb13-rt-amd64/smp4-1G/stress: ...). Logs:
 # build/logs/. Ends with "N passed, N failed" and fails if any test failed.
 # After the per-kernel tests, dkms-vm.sh adds the DKMS tiers (the package
-# installed by DKMS on a Debian 12 VM with 6.1 and on a Debian 13 VM with
-# trixie-backports' newest kernel, a module linking to nd_vmalloc, a
-# reboot), beside the kernels' boots; ND_DKMS=0 leaves them out,
-# ND_DKMS=bookworm or trixie keeps one.
+# installed by DKMS on a Debian 12 VM with 6.1 and BIOS firmware, a module
+# linking to nd_vmalloc, a reboot), beside the kernels' boots; ND_DKMS=0
+# leaves it out, ND_DKMS="bookworm trixie" adds the Debian 13 VM (with
+# trixie-backports' newest kernel) under BIOS too.
 # Then, in the same background job, secureboot.sh's Secure Boot tiers (the
-# package signed by DKMS, under lockdown, on both VMs); ND_SECUREBOOT=0
-# leaves them out, ND_SECUREBOOT=bookworm or trixie keeps one.
+# package signed by DKMS, under lockdown, then a reboot and a purge, on the
+# Debian 12 and 13 VMs): they cover Debian 13's DKMS install, and the
+# in-guest DKMS build under TCG is what these tiers cost (about 10 minutes
+# each with the kernels' boots beside them). ND_SECUREBOOT=0 leaves them
+# out, ND_SECUREBOOT=bookworm or trixie keeps one.
 #
 # ND_KERNELS="6.1 trixie-bpo-rt" limits the kernels (names of kernels.sh),
 # ND_ONLY=REGEX the boots (matched against name/mode); ND_CACHE moves the
@@ -27,8 +30,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
-ND_DKMS=${ND_DKMS:-bookworm trixie}
-[[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm trixie"
+ND_DKMS=${ND_DKMS:-bookworm}
+[[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm"
 # The Secure Boot tiers (secureboot.sh) run after the DKMS tiers, in the
 # same background job (one VM at a time); ND_SECUREBOOT=0 leaves them out.
 ND_SECUREBOOT=${ND_SECUREBOOT:-bookworm trixie}
@@ -46,7 +49,8 @@ NO_PAGEALLOC="selftest stress faults hibernate pti5g"
 
 # One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
 # memory, extra cmdline (commas for spaces), module params ("-" for none).
-# "base" boots run on every kernel; "selftest" is the plain selftest, left
+# "base" boots run on every kernel, "stock" ones on every kernel but the
+# debug one; "selftest" is the plain selftest, left
 # out where numa2 (the same selftest over two nodes) runs; every kernel
 # gets one stress boot. Run one after the other: TCG wants both host cores.
 # 5G, not 3G: with -m 3G QEMU's only whole gigabyte of RAM is split at
@@ -69,10 +73,12 @@ BOOTS=(
 	# Every kernel: the hibernation window is a promise on each, and so
 	# is the last-moment refusal for a module loaded after PREPARE.
 	"base smp2-512M hibernate 2 512M - -"
-	"base smp2-512M snapshot 2 512M - -"
+	# Not on the debug kernel (time): its checkers met these paths once
+	# (2026-12-04, no report), and each stock kernel runs them.
+	"stock smp2-512M snapshot 2 512M - -"
 	# kexec into the same kernel: nothing of a live allocation may be
 	# left in RAM for the next one.
-	"base smp2-512M kexec 2 512M - -"
+	"stock smp2-512M kexec 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
 	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"
@@ -93,6 +99,7 @@ boot_selected() {
 	local tag=$1
 	case $tag in
 	base) return 0 ;;
+	stock) [[ $ND_K_META != linux-source ]] ;;
 	selftest) ! boot_selected numa2 ;;
 	stress-long) [[ $ND_K_BOOTS == all ]] ;;
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;
@@ -118,6 +125,7 @@ kernel_boots() {
 not_run() {
 	local kernel=$1 reason=$2 boot name mode
 	nd_result FAIL "$kernel: build W=1 clean" "not run: $reason"
+	nd_result FAIL "$kernel: calls go down" "not run: $reason"
 	nd_result FAIL "$kernel: sparse clean" "not run: $reason"
 	while read -r _ name mode _; do
 		nd_result FAIL "$kernel/$name/$mode: boot verdict" "not run: $reason"
@@ -145,30 +153,43 @@ build_tests() {
 	fi
 }
 
-# sparse_test DIR LOG WLOG WDIR: a second build from scratch with C=1, so that every file is
-# compiled and so checked (C=2 skips objects built by a custom rule such as
-# nd_main.o). The compiler's own warnings repeat there and were counted by
-# build_tests already: only the lines the W=1 build did not print count.
+# layers_test DIR: in the objects of a build, every use of a function or
+# variable of another of the module's files goes down (selftest/layers.sh).
+layers_test() {
+	local out
+	if out=$(bash "$ND_ROOT/selftest/layers.sh" "$1" 2>&1); then
+		nd_result PASS "$ND_KREL: calls go down" "$(tail -n1 <<<"$out")"
+	else
+		nd_result FAIL "$ND_KREL: calls go down" "$(grep -m1 FAIL <<<"$out" || tail -n1 <<<"$out")"
+	fi
+}
+
+# sparse_test DIR LOG WLOG: sparse over every file of the tree build_tests
+# built, with C=2, which checks without compiling again (sources are copied
+# with their times kept, and Kbuild's own rule forces the check too). Only
+# the lines the W=1 build did not print count, should anything recompile.
 sparse_test() {
-	local dir=$1 log=$2 wlog=$3 wdir=$4 diags
-	rm -rf "$dir"
-	if ! nd_build "$dir" "$log" "W=1 C=1"; then
+	local dir=$1 log=$2 wlog=$3 diags objs checked
+	if ! nd_build "$dir" "$log" "W=1 C=2"; then
 		nd_result FAIL "$ND_KREL: sparse clean" "$(first_error "$log"); see ${log#"$ND_ROOT"/}"
 		return
 	fi
-	diags=$(awk -v a="$dir/" -v b="$wdir/" '
+	diags=$(awk -v a="$dir/" '
 		function strip(s, p, i) {
 			while ((i = index(s, p)) > 0)
 				s = substr(s, 1, i - 1) substr(s, i + length(p))
 			return s
 		}
-		{ $0 = strip(strip($0, a), b) }
+		{ $0 = strip($0, a) }
 		FILENAME == ARGV[1] { seen[$0] = 1; next }
 		!seen[$0]' <(nd_diagnostics "$wlog") <(nd_diagnostics "$log"))
-	# kbuild quietly skips a checker it finds unfit: no CHECK line, no check.
-	if ! grep -q '^ *CHECK ' "$log"; then
+	# kbuild quietly skips a checker it finds unfit: no CHECK line, no
+	# check. Every object the module is made of must have been checked.
+	objs=$(wc -w <"$dir/nodirect_alloc.mod")
+	checked=$(grep -c '^ *CHECK ' "$log" || true)
+	if ((checked < objs)); then
 		nd_result FAIL "$ND_KREL: sparse clean" \
-			"sparse never ran: $(grep -m1 -i 'checker\|sparse' "$log" || echo 'no CHECK line'); see ${log#"$ND_ROOT"/}"
+			"sparse checked $checked of $objs files: $(grep -m1 -i 'checker\|sparse' "$log" || echo 'no CHECK line'); see ${log#"$ND_ROOT"/}"
 	elif [[ -n $diags ]]; then
 		nd_result FAIL "$ND_KREL: sparse clean" \
 			"$(wc -l <<<"$diags") findings, first: $(head -n1 <<<"$diags"); see ${log#"$ND_ROOT"/}"
@@ -261,7 +282,13 @@ kernel_tests() {
 	dir=$ND_ROOT/build/$ND_KREL
 	wlog=$ND_LOGDIR/$ND_KREL-build.log
 	build_tests "$dir" "$wlog" || built=0
-	sparse_test "$dir-sparse" "$ND_LOGDIR/$ND_KREL-sparse.log" "$wlog" "$dir"
+	if ((built)); then
+		layers_test "$dir"
+		sparse_test "$dir" "$ND_LOGDIR/$ND_KREL-sparse.log" "$wlog"
+	else
+		nd_result FAIL "$ND_KREL: calls go down" "not run: the build failed"
+		nd_result FAIL "$ND_KREL: sparse clean" "not run: the build failed"
+	fi
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
 	consumer=()
 	if ((built)) && kernel_boots | grep -q '^consumer '; then

@@ -16,6 +16,7 @@
 
 #include "nd_internal.h"
 #include "probe.h"
+#include "selftest.h"
 
 static const char nd_secret[] = "correct horse battery staple";
 

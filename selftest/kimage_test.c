@@ -37,35 +37,41 @@ static unsigned long nd_kimage_alias(struct page *page)
 	return kpte && pte_present(*kpte) ? va : 0;
 }
 
-/* The highest order the buddy allocator keeps (MAX_ORDER - 1 on 6.1). */
-#define ND_KIMAGE_TOP_ORDER	10
-
 /*
- * Whether the frame @pfn is free: in the buddy allocator (a free chunk's
- * first page is PageBuddy with the chunk's order in page_private()), or
- * on a per-CPU list (no reference, no compound head).  Read without the
- * zone lock, so only a hint.
+ * Whether the frame @pfn is free: in the buddy allocator, as the kernel's
+ * own is_free_buddy_page() reads it (locklessly, as it does), or on a
+ * per-CPU list (no reference, no compound tail, and not one of the pages
+ * that have none while in use: slab pages on 7.x are allocated frozen).
+ * Only a hint: nothing stops the allocator meanwhile.
  */
 static bool nd_kimage_pfn_free(unsigned long pfn)
 {
-	unsigned long head;
-	unsigned int order;
 	struct page *page;
 
 	if (!pfn_valid(pfn))
 		return false;
 	page = pfn_to_page(pfn);
-	if (!page_ref_count(page) && !PageTail(page) && !PageReserved(page))
+	if (is_free_buddy_page(page))
 		return true;
-	for (order = 0; order <= ND_KIMAGE_TOP_ORDER; order++) {
-		head = pfn & ~((1UL << order) - 1);
-		if (!pfn_valid(head))
-			return false;
-		page = pfn_to_page(head);
-		if (PageBuddy(page) && page_private(page) >= order)
-			return true;
+	return !page_ref_count(page) && !PageTail(page) &&
+	       !PageReserved(page) && !PageSlab(page) && !PageHuge(page);
+}
+
+/* The zone modifier that makes the page allocator serve from @page's zone. */
+static gfp_t nd_kimage_zone_gfp(struct page *page)
+{
+	switch (page_zonenum(page)) {
+#ifdef CONFIG_ZONE_DMA
+	case ZONE_DMA:
+		return GFP_DMA;
+#endif
+#ifdef CONFIG_ZONE_DMA32
+	case ZONE_DMA32:
+		return GFP_DMA32;
+#endif
+	default:
+		return 0;
 	}
-	return false;
 }
 
 /*
@@ -74,9 +80,10 @@ static bool nd_kimage_pfn_free(unsigned long pfn)
  * its alias mapped.  When there is none (PTI unmapped the alias of every
  * freed page, or no whole free 2M lies in the image), the search below
  * would take all memory before it came back empty-handed: minutes on a
- * 5G boot under TCG.
+ * 5G boot under TCG.  *@zone_gfp gets the zone to search: the image lies
+ * low, and taking ZONE_NORMAL's memory first would only starve the system.
  */
-static bool nd_kimage_free_block(unsigned int order)
+static bool nd_kimage_free_block(unsigned int order, gfp_t *zone_gfp)
 {
 	unsigned long nr = 1UL << order, va, pfn, i;
 	unsigned int level;
@@ -97,8 +104,10 @@ static bool nd_kimage_free_block(unsigned int order)
 				break;
 			aliased |= !!nd_kimage_alias(pfn_to_page(pfn + i));
 		}
-		if (i == nr && aliased)
+		if (i == nr && aliased) {
+			*zone_gfp = nd_kimage_zone_gfp(pfn_to_page(pfn));
 			return true;
+		}
 	}
 	return false;
 }
@@ -129,18 +138,20 @@ static void nd_kimage_free_held(struct list_head *held)
 
 /*
  * A free block of @order (0 or ND_BLOCK_ORDER) with a page that has a
- * kernel-image alias, or NULL.  Unmovable requests take the largest
+ * kernel-image alias, or NULL, taken from the zone @zone_gfp says.  Unmovable requests take the largest
  * blocks of other types first, and the image's freed pages sit in small
  * ones, so the search takes all free memory it needs: whole blocks first,
  * then pages, all held (as pages) on @held meanwhile, so nothing comes back.
  */
-static struct page *nd_kimage_find(unsigned int order, struct list_head *held)
+static struct page *nd_kimage_find(unsigned int order, gfp_t zone_gfp,
+				   struct list_head *held)
 {
+	gfp_t gfp = ND_KIMAGE_GFP | zone_gfp;
 	struct page *page;
 	unsigned int i;
 	int first;
 
-	while ((page = alloc_pages(ND_KIMAGE_GFP, ND_BLOCK_ORDER))) {
+	while ((page = alloc_pages(gfp, ND_BLOCK_ORDER))) {
 		first = nd_kimage_first(page, ND_BLOCK_PAGES);
 		if (first >= 0 && order)
 			return page;
@@ -153,7 +164,7 @@ static struct page *nd_kimage_find(unsigned int order, struct list_head *held)
 	}
 	if (order)
 		return NULL;
-	while ((page = alloc_page(ND_KIMAGE_GFP))) {
+	while ((page = alloc_page(gfp))) {
 		if (nd_kimage_alias(page))
 			return page;
 		list_add(&page->lru, held);
@@ -179,17 +190,18 @@ static int nd_kimage_offer(unsigned int order, unsigned long size,
 	unsigned long kept, nr = 1UL << order, i;
 	struct page *cand, *got;
 	bool failed = false;
+	gfp_t zone_gfp;
 	LIST_HEAD(held);
 	u8 *p;
 
-	if (!nd_kimage_free_block(order)) {
+	if (!nd_kimage_free_block(order, &zone_gfp)) {
 		if (order)
 			nd_skip_reason = "no free 2M block of the image's range has its alias";
 		else
 			nd_skip_reason = "no free page of the image's range has its alias";
 		return ND_SKIP;
 	}
-	cand = nd_kimage_find(order, &held);
+	cand = nd_kimage_find(order, zone_gfp, &held);
 	nd_kimage_free_held(&held);
 	if (!cand) {
 		nd_skip_reason = "the page allocator handed out none of the image's free pages";

@@ -457,7 +457,7 @@ static int nd_race_stale_sealer(void *arg)
  * A page nd_kmalloc() takes is refused to consumers' nd_vfree() and
  * nd_vseal() from the moment it is registered: a stale call on a reused
  * address must never free or seal it.  The grow is held right after the
- * registration (at nd_pm_alloc_end()) while another CPU seals the page's
+ * registration (at nd_gate_leave()) while another CPU seals the page's
  * address: that must be refused, and the object must stay writable.
  */
 int nd_test_kmalloc_page_internal(void)
@@ -475,8 +475,8 @@ int nd_test_kmalloc_page_internal(void)
 	/* No partial page of this class: the call below takes a new one. */
 	nd_kmalloc_release_now();
 	migrate_disable();
-	ret = nd_race_hold_arm(&s->hold, nd_pm_alloc_end);
-	if (nd_test(!ret, "register_kprobe(nd_pm_alloc_end): %d", ret)) {
+	ret = nd_race_hold_arm(&s->hold, nd_gate_leave);
+	if (nd_test(!ret, "register_kprobe(nd_gate_leave): %d", ret)) {
 		failed = true;
 		goto out;
 	}

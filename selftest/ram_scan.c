@@ -2,7 +2,7 @@
 /*
  * ram_scan: the two halves of the kexec boot (selftest/init.sh).
  *
- *   ram_scan hold SEED    keep the marker of SEED in 1024 pages of this
+ *   ram_scan hold SEED    keep the marker of SEED in 4096 pages of this
  *                         process's memory until killed (the control:
  *                         nobody wipes it)
  *   ram_scan scan SEED... count each SEED's marker in all of RAM, read
@@ -44,10 +44,13 @@ static void marker_of(unsigned int seed, unsigned int *m, unsigned int flip)
 /*
  * The next kernel's boot overwrites some of the old RAM (where its own
  * image, initramfs and first allocations land): one page of control could
- * be among it. Many pages, scattered as the allocator gives them, cannot
- * all be.
+ * be among it. Many pages cannot all be, unless they lie together: the
+ * allocator may hand out a 4 MiB mapping as one physical run (in huge
+ * pages, or from one free block), and a randomly placed kernel (KASLR,
+ * which init.sh turns off for the scan) once covered all 1024 of them on
+ * the cloud kernel. So 16 MiB, in base pages.
  */
-#define HOLD_PAGES	1024
+#define HOLD_PAGES	4096
 
 static int hold(unsigned int seed)
 {
@@ -57,6 +60,7 @@ static int hold(unsigned int seed)
 
 	if (m == MAP_FAILED)
 		return 2;
+	madvise(m, len, MADV_NOHUGEPAGE);
 	for (i = 0; i < HOLD_PAGES; i++)
 		marker_of(seed, m + i * 1024 + 512, 0);
 	mlock(m, len);

@@ -935,3 +935,42 @@ int nd_selftest_run(const char *mode, bool need_1g)
 	nd_need_1g = need_1g;
 	return nd_selftest_all();
 }
+
+/**
+ * nd_test_run() - run what the module parameters ask for, at load
+ * @p: their values.
+ *
+ * The selftest mode first, then the demo, the stress test and the
+ * benchmark, each only if asked for.
+ *
+ * Return: 0, or the first failure's -errno (nothing after it runs).
+ */
+int nd_test_run(const struct nd_test_params *p)
+{
+	int ret;
+
+	if (p->selftest && strcmp(p->selftest, "0")) {
+		ret = nd_selftest_run(p->selftest, p->need_1g);
+		if (ret)
+			return ret;
+	}
+	if (p->demo) {
+		ret = nd_demo_run();
+		if (ret)
+			return ret;
+	}
+	if (p->stress) {
+		ret = nd_stress_run(p->stress);
+		if (ret)
+			return ret;
+	}
+	return p->bench ? nd_bench_run(p->bench) : 0;
+}
+
+/**
+ * nd_test_exit() - end what nd_test_run() left running, at unload
+ */
+void nd_test_exit(void)
+{
+	nd_selftest_exit();
+}

@@ -39,6 +39,24 @@ static inline long nd_counts_splits(const struct nd_counts *c)
 /* Why the case that returns ND_SKIP skipped. */
 extern const char *nd_skip_reason;
 
+/* selftest/selftest.c */
+int nd_selftest_run(const char *mode, bool need_1g);
+void nd_selftest_exit(void);
+
+/* selftest/demo.c */
+int nd_demo_run(void);
+int nd_crash_run(void);
+int nd_hold_run(void);
+
+/* selftest/stress.c */
+int nd_stress_run(unsigned int seconds);
+
+/* selftest/bench.c */
+int nd_bench_run(int mode);
+
+/* selftest/bench_small.c */
+int nd_bench_small_run(bool full);
+
 /* selftest/pool_test.c */
 int nd_test_pool_steady(void);
 int nd_test_pool_fallback(void);

@@ -22,6 +22,7 @@
 
 #include "nd_internal.h"
 #include "probe.h"
+#include "selftest.h"
 
 /* Live allocations per worker, and their largest size in pages. */
 #define ND_STRESS_SLOTS		8
