@@ -49,8 +49,7 @@ NO_PAGEALLOC="selftest stress faults hibernate pti5g"
 
 # One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
 # memory, extra cmdline (commas for spaces), module params ("-" for none).
-# "base" boots run on every kernel, "stock" ones on every kernel but the
-# debug one; "selftest" is the plain selftest, left
+# "base" boots run on every kernel; "selftest" is the plain selftest, left
 # out where numa2 (the same selftest over two nodes) runs; every kernel
 # gets one stress boot. Run one after the other: TCG wants both host cores.
 # 5G, not 3G: with -m 3G QEMU's only whole gigabyte of RAM is split at
@@ -73,12 +72,10 @@ BOOTS=(
 	# Every kernel: the hibernation window is a promise on each, and so
 	# is the last-moment refusal for a module loaded after PREPARE.
 	"base smp2-512M hibernate 2 512M - -"
-	# Not on the debug kernel (time): its checkers met these paths once
-	# (2026-12-04, no report), and each stock kernel runs them.
-	"stock smp2-512M snapshot 2 512M - -"
+	"base smp2-512M snapshot 2 512M - -"
 	# kexec into the same kernel: nothing of a live allocation may be
 	# left in RAM for the next one.
-	"stock smp2-512M kexec 2 512M - -"
+	"base smp2-512M kexec 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
 	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"
@@ -99,7 +96,6 @@ boot_selected() {
 	local tag=$1
 	case $tag in
 	base) return 0 ;;
-	stock) [[ $ND_K_META != linux-source ]] ;;
 	selftest) ! boot_selected numa2 ;;
 	stress-long) [[ $ND_K_BOOTS == all ]] ;;
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;

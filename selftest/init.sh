@@ -176,6 +176,12 @@ kexec)
 	# nokaslr: a kernel unpacked at a random place once covered every
 	# page of the control (cloud 7.3: found 0 times, 663 the next run).
 	next="console=ttyS0 panic=-1 oops=panic panic_on_warn=1 init_on_alloc=0 init_on_free=0 nokaslr"
+	# The debug kernel needs no5lvl (kernels.sh) in the next boot too: without
+	# it KASAN reported a wild access before /init there. Nothing else of
+	# this boot's line goes on: page_poison would wipe what is scanned for.
+	case " $(cat /proc/cmdline) " in
+	*" no5lvl "*) next="$next no5lvl" ;;
+	esac
 	next="$next nd.mode=kexec-scan nd.args=$hidden,$control"
 	echo "ND-KEXEC: marker $hidden hidden, $control in a user process; kexec"
 	ram_scan kexec /vmlinuz /tmp/initrd.cpio "$next"

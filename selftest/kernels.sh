@@ -20,8 +20,8 @@
 # debug.config (debug-kernel.sh), and booted with them switched on.
 #
 # Every kernel gets the builds (W=1, sparse) and the "base" boots
-# (selftest, crash-seal, hazards, hibernate, stress: check.sh's BOOTS);
-# every kernel but the debug one the "stock" boots (snapshot, kexec). The other boots are spread so that each runs on the oldest
+# (selftest, crash-seal, hazards, hibernate, snapshot, kexec, stress:
+# check.sh's BOOTS). The other boots are spread so that each runs on the oldest
 # kernel (6.1) and on the newest code (trixie-backports' kernel, or the
 # debug kernel built from the same source), within the time make check
 # may take (see the README).
