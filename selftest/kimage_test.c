@@ -38,23 +38,16 @@ static unsigned long nd_kimage_alias(struct page *page)
 }
 
 /*
- * Whether the frame @pfn is free: in the buddy allocator, as the kernel's
- * own is_free_buddy_page() reads it (locklessly, as it does), or on a
- * per-CPU list (no reference, no compound tail, and not one of the pages
- * that have none while in use: slab pages on 7.x are allocated frozen).
- * Only a hint: nothing stops the allocator meanwhile.
+ * Whether the frame @pfn is free in the buddy allocator, as the kernel's
+ * own is_free_buddy_page() reads it (locklessly, as it does).  A page on a
+ * per-CPU list does not count: the allocator hands it out on that CPU
+ * only, so the search below could take all memory without meeting it (a
+ * search that came back empty took 20 s of a 5G boot under TCG).  Only a
+ * hint: nothing stops the allocator meanwhile.
  */
 static bool nd_kimage_pfn_free(unsigned long pfn)
 {
-	struct page *page;
-
-	if (!pfn_valid(pfn))
-		return false;
-	page = pfn_to_page(pfn);
-	if (is_free_buddy_page(page))
-		return true;
-	return !page_ref_count(page) && !PageTail(page) &&
-	       !PageReserved(page) && !PageSlab(page) && !PageHuge(page);
+	return pfn_valid(pfn) && is_free_buddy_page(pfn_to_page(pfn));
 }
 
 /* The zone modifier that makes the page allocator serve from @page's zone. */
