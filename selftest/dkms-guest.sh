@@ -408,7 +408,6 @@ secureboot)
 	check "consumer: SipHash digest under the key" keystore_digest
 	check "consumer: bad key refused and wiped" keystore_refuses
 	check "modprobe -r consumer unloads both, key wiped" keystore_unload
-	check "modules-load.d entry for the next boot" load_at_boot
 	check "hibernation refused under lockdown" hibernation_refused
 	check "control: the signed module, uncompressed, loads by insmod" signed_copy_loads
 	check "unsigned module refused: EKEYREJECTED" unsigned_rejected

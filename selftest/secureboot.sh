@@ -14,15 +14,14 @@
 # trixie build root) writes it into shim's MokList in a copy of OVMF's
 # variables, where a user would run mokutil --import and confirm it in
 # MokManager at the next boot. Root, ESP, keys and variables are cached
-# together in $ND_CACHE/secureboot-vm-RELEASE/. The first boot (nd.phase=
-# secureboot of dkms-guest.sh) installs the package, loads the module and
-# the consumer, and checks what lockdown allows and refuses; the second
-# (nd.phase=reboot, as the DKMS tier's) finds the signed module loaded at
-# boot and purges the package.
+# together in $ND_CACHE/secureboot-vm-RELEASE/. One boot (nd.phase=
+# secureboot of dkms-guest.sh, fixed in the ESP's grub.cfg) installs the
+# package, loads the module and the consumer, and checks what lockdown
+# allows and refuses.
 set -euo pipefail
 
 KIND=secureboot
-PHASES=(secureboot reboot)
+PHASES=(secureboot)
 # The boot chain, mokutil for the guest's view of it, openssl for dkms's
 # signing (Debian 12's dkms does not pull it in), xz and zstd to unpack a
 # compressed module for the negative controls.
