@@ -131,10 +131,11 @@ static void nd_kimage_free_held(struct list_head *held)
 
 /*
  * A free block of @order (0 or ND_BLOCK_ORDER) with a page that has a
- * kernel-image alias, or NULL, taken from the zone @zone_gfp says.  Unmovable requests take the largest
- * blocks of other types first, and the image's freed pages sit in small
- * ones, so the search takes all free memory it needs: whole blocks first,
- * then pages, all held (as pages) on @held meanwhile, so nothing comes back.
+ * kernel-image alias, or NULL, taken from the zone @zone_gfp says.
+ * Unmovable requests take the largest blocks of other types first, and the
+ * image's freed pages sit in small ones, so the search takes all free memory
+ * it needs: whole blocks first, then pages, all held (as pages) on @held
+ * meanwhile, so nothing comes back.
  */
 static struct page *nd_kimage_find(unsigned int order, gfp_t zone_gfp,
 				   struct list_head *held)

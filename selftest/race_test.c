@@ -22,31 +22,48 @@
 #include "probe.h"
 #include "selftest.h"
 
-/* How long a held CPU waits for the racing side, at most. */
-#define ND_RACE_HOLD_US		(1000ULL * USEC_PER_MSEC)
+/*
+ * How long one side spins for the other, at most.  Under TCG on a busy
+ * host a vCPU can go unscheduled for seconds: a race is only judged when
+ * both sides met, so the wait is long.  The second sealer of
+ * nd_test_vseal_twice() waits for the first one's flush, which comes only
+ * when the hold gives up: that hold is short.
+ */
+#define ND_RACE_WAIT_US		(10000ULL * USEC_PER_MSEC)
+#define ND_RACE_SEAL_HOLD_US	(1000ULL * USEC_PER_MSEC)
 /* Pages of a sealed area too large to unseal in hard interrupt context. */
 #define ND_RACE_BIG_PAGES	(4 * ND_ATOMIC_WIPE_PAGES)
 #define ND_RACE_SMALL_PAGES	4
 
 /*
  * A kprobe that holds @task, the first time it enters the probed function,
- * until @released is set or ND_RACE_HOLD_US has passed.  The handler spins
- * with preemption off: whatever the racing side needs from this CPU waits.
+ * until @released is set or @hold_us has passed (then @expired is set).
+ * The handler spins with preemption off: whatever the racing side needs
+ * from this CPU waits.
  */
 struct nd_race_hold {
 	struct kprobe kp;
 	struct task_struct *task;
+	u64 hold_us;
 	atomic_t held;
 	atomic_t released;
+	bool expired;
 };
 
-/* Spin until @flag is set or ND_RACE_HOLD_US have passed; NMI-safe clock. */
-static void nd_race_spin(atomic_t *flag)
+/*
+ * Spin until @flag is set or @us have passed (NMI-safe clock); false if
+ * the time ran out.
+ */
+static bool nd_race_spin(atomic_t *flag, u64 us)
 {
-	u64 end = ktime_get_mono_fast_ns() + ND_RACE_HOLD_US * NSEC_PER_USEC;
+	u64 end = ktime_get_mono_fast_ns() + us * NSEC_PER_USEC;
 
-	while (!atomic_read(flag) && ktime_get_mono_fast_ns() < end)
+	while (!atomic_read(flag)) {
+		if (ktime_get_mono_fast_ns() >= end)
+			return false;
 		cpu_relax();
+	}
+	return true;
 }
 
 static int nd_race_hold_pre(struct kprobe *kp, struct pt_regs *regs)
@@ -55,16 +72,17 @@ static int nd_race_hold_pre(struct kprobe *kp, struct pt_regs *regs)
 
 	if (current != h->task || atomic_cmpxchg(&h->held, 0, 1))
 		return 0;
-	nd_race_spin(&h->released);
+	h->expired = !nd_race_spin(&h->released, h->hold_us);
 	return 0;
 }
 
-static int nd_race_hold_arm(struct nd_race_hold *h, void *fn)
+static int nd_race_hold_arm(struct nd_race_hold *h, void *fn, u64 hold_us)
 {
 	memset(h, 0, sizeof(*h));
 	h->kp.addr = fn;
 	h->kp.pre_handler = nd_race_hold_pre;
 	h->task = current;
+	h->hold_us = hold_us;
 	return register_kprobe(&h->kp);
 }
 
@@ -87,7 +105,7 @@ void nd_race_prepare(void)
 static void nd_race_wait_held(struct nd_race_hold *h)
 {
 	preempt_disable();
-	nd_race_spin(&h->held);
+	nd_race_spin(&h->held, ND_RACE_WAIT_US);
 	preempt_enable();
 }
 
@@ -157,7 +175,8 @@ int nd_test_vseal_twice(void)
 	init_completion(&r->ready);
 	init_completion(&r->done);
 	migrate_disable();
-	ret = nd_race_hold_arm(&r->hold, nd_tlb_flush_all);
+	ret = nd_race_hold_arm(&r->hold, nd_tlb_flush_all,
+			       ND_RACE_SEAL_HOLD_US);
 	if (nd_test(!ret, "register_kprobe(nd_tlb_flush_all): %d", ret)) {
 		failed = true;
 		goto out;
@@ -251,7 +270,7 @@ int nd_test_vseal_free_race(void)
 	init_completion(&r->done);
 	nd_counts_read(&c0);
 	migrate_disable();
-	ret = nd_race_hold_arm(&r->hold, nd_tlb_flush_all);
+	ret = nd_race_hold_arm(&r->hold, nd_tlb_flush_all, ND_RACE_WAIT_US);
 	if (nd_test(!ret, "register_kprobe(nd_tlb_flush_all): %d", ret)) {
 		migrate_enable();
 		failed = true;
@@ -273,6 +292,9 @@ int nd_test_vseal_free_race(void)
 
 	failed |= nd_test(atomic_read(&r->hold.held),
 			  "the seal was never held");
+	failed |= nd_test(!r->hold.expired,
+			  "the freeing CPU did not run within %llu ms of the held seal",
+			  ND_RACE_WAIT_US / USEC_PER_MSEC);
 	failed |= nd_test(r->frees == 0 && r->pending == 0,
 			  "the area was released under the seal: %ld frees, %ld deferred",
 			  r->frees, r->pending);
@@ -475,7 +497,7 @@ int nd_test_kmalloc_page_internal(void)
 	/* No partial page of this class: the call below takes a new one. */
 	nd_kmalloc_release_now();
 	migrate_disable();
-	ret = nd_race_hold_arm(&s->hold, nd_gate_leave);
+	ret = nd_race_hold_arm(&s->hold, nd_gate_leave, ND_RACE_WAIT_US);
 	if (nd_test(!ret, "register_kprobe(nd_gate_leave): %d", ret)) {
 		failed = true;
 		goto out;
