@@ -11,13 +11,16 @@
 # the kernel release (7.3.4+deb13-rt-amd64/smp4-1G/stress: ...). Logs:
 # build/logs/. Ends with "N passed, N failed" and fails if any test failed.
 # After the per-kernel tests, dkms-vm.sh adds the DKMS tiers (the package
-# installed by DKMS on a Debian 12 VM with 6.1 and on a Debian 13 VM with
-# trixie-backports' newest kernel, a module linking to nd_vmalloc, a
-# reboot), beside the kernels' boots; ND_DKMS=0 leaves them out,
-# ND_DKMS=bookworm or trixie keeps one.
+# installed by DKMS on a Debian 12 VM with 6.1 and BIOS firmware, a module
+# linking to nd_vmalloc, a reboot), beside the kernels' boots; ND_DKMS=0
+# leaves it out, ND_DKMS="bookworm trixie" adds the Debian 13 VM (with
+# trixie-backports' newest kernel) under BIOS too.
 # Then, in the same background job, secureboot.sh's Secure Boot tiers (the
-# package signed by DKMS, under lockdown, on both VMs); ND_SECUREBOOT=0
-# leaves them out, ND_SECUREBOOT=bookworm or trixie keeps one.
+# package signed by DKMS, under lockdown, then a reboot and a purge, on the
+# Debian 12 and 13 VMs): they cover Debian 13's DKMS install, and the
+# in-guest DKMS build under TCG is what these tiers cost (about 10 minutes
+# each with the kernels' boots beside them). ND_SECUREBOOT=0 leaves them
+# out, ND_SECUREBOOT=bookworm or trixie keeps one.
 #
 # ND_KERNELS="6.1 trixie-bpo-rt" limits the kernels (names of kernels.sh),
 # ND_ONLY=REGEX the boots (matched against name/mode); ND_CACHE moves the
@@ -27,8 +30,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
-ND_DKMS=${ND_DKMS:-bookworm trixie}
-[[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm trixie"
+ND_DKMS=${ND_DKMS:-bookworm}
+[[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm"
 # The Secure Boot tiers (secureboot.sh) run after the DKMS tiers, in the
 # same background job (one VM at a time); ND_SECUREBOOT=0 leaves them out.
 ND_SECUREBOOT=${ND_SECUREBOOT:-bookworm trixie}

@@ -382,6 +382,10 @@ install)
 	check "modprobe -r consumer unloads both, key wiped" keystore_unload
 	;;
 reboot)
+	# The Secure Boot tier's reboot: the module loaded at boot under lockdown.
+	if [[ -d /sys/firmware/efi ]]; then
+		check "after reboot: kernel still locked down" locked_down
+	fi
 	check "after reboot: loaded at boot, the DKMS build" loaded_at_boot
 	check "after reboot: dkms status installed" dkms_installed
 	check "after reboot: modinfo finds it in updates/dkms" from_dkms_dir
@@ -408,6 +412,7 @@ secureboot)
 	check "consumer: SipHash digest under the key" keystore_digest
 	check "consumer: bad key refused and wiped" keystore_refuses
 	check "modprobe -r consumer unloads both, key wiped" keystore_unload
+	check "modules-load.d entry for the next boot" load_at_boot
 	check "hibernation refused under lockdown" hibernation_refused
 	check "control: the signed module, uncompressed, loads by insmod" signed_copy_loads
 	check "unsigned module refused: EKEYREJECTED" unsigned_rejected

@@ -14,14 +14,16 @@
 # trixie build root) writes it into shim's MokList in a copy of OVMF's
 # variables, where a user would run mokutil --import and confirm it in
 # MokManager at the next boot. Root, ESP, keys and variables are cached
-# together in $ND_CACHE/secureboot-vm-RELEASE/. One boot (nd.phase=
-# secureboot of dkms-guest.sh, fixed in the ESP's grub.cfg) installs the
-# package, loads the module and the consumer, and checks what lockdown
-# allows and refuses.
+# together in $ND_CACHE/secureboot-vm-RELEASE/. The first boot (nd.phase=
+# secureboot of dkms-guest.sh) installs the package, loads the module and
+# the consumer, and checks what lockdown allows and refuses; the second
+# (nd.phase=reboot, as the DKMS tier's) finds the signed module loaded at
+# boot and purges the package. Under Secure Boot the command line is the
+# one in the ESP's grub.cfg, not QEMU's: each phase has an ESP of its own.
 set -euo pipefail
 
 KIND=secureboot
-PHASES=(secureboot)
+PHASES=(secureboot reboot)
 # The boot chain, mokutil for the guest's view of it, openssl for dkms's
 # signing (Debian 12's dkms does not pull it in), xz and zstd to unpack a
 # compressed module for the negative controls.
@@ -59,17 +61,18 @@ virt_fw_vars() {
 	nd_chroot "$root" virt-fw-vars "$@"
 }
 
-# esp ROOT OUT: the EFI system partition, a GPT disk made without mounting:
-# shim as the removable-media boot loader (no fbx64.efi: the fallback would
-# write boot entries and reset), GRUB and MokManager beside it, and the
-# kernel and initrd under /nd/, which grub.cfg boots with the tier's command
-# line. Debian's signed GRUB reads grub.cfg from its prefix, /EFI/debian.
+# esp ROOT OUT PHASE: the EFI system partition OUT/esp-PHASE.img, a GPT
+# disk made without mounting: shim as the removable-media boot loader (no
+# fbx64.efi: the fallback would write boot entries and reset), GRUB and
+# MokManager beside it, and the kernel and initrd under /nd/, which grub.cfg
+# boots with the tier's command line and PHASE. Debian's signed GRUB reads
+# grub.cfg from its prefix, /EFI/debian.
 esp() {
 	local root=$1 out=$2 fat=$2/esp.fat cfg=$2/grub.cfg mb=96
 	cat >"$cfg" <<-EOF
 		set timeout=0
 		search --no-floppy --set=root --file /nd/vmlinuz
-		linux /nd/vmlinuz $CMDLINE nd.phase=secureboot
+		linux /nd/vmlinuz $CMDLINE nd.phase=$3
 		initrd /nd/initrd.img
 		boot
 	EOF
@@ -81,19 +84,21 @@ esp() {
 	mcopy -i "$fat" "$root/usr/lib/grub/x86_64-efi-signed/grubx64.efi.signed" ::/EFI/BOOT/grubx64.efi
 	mcopy -i "$fat" "$cfg" ::/EFI/debian/grub.cfg
 	mcopy -i "$fat" "$out/vmlinuz" "$out/initrd.img" ::/nd/
-	truncate -s $((mb + 2))M "$out/esp.img"
+	truncate -s $((mb + 2))M "$out/esp-$3.img"
 	printf 'label: gpt\nstart=1MiB, size=%dMiB, type=%s, name="EFI system partition"\n' \
-		"$mb" "$ESP_TYPE" | sfdisk -q "$out/esp.img" >&2
-	dd if="$fat" of="$out/esp.img" bs=1M seek=1 conv=notrunc status=none
+		"$mb" "$ESP_TYPE" | sfdisk -q "$out/esp-$3.img" >&2
+	dd if="$fat" of="$out/esp-$3.img" bs=1M seek=1 conv=notrunc status=none
 	rm -f "$fat" "$cfg"
 }
 
-# finish_image ROOT OUT (dkms-vm.sh's hook, after make_image): the ESP, the
+# finish_image ROOT OUT (dkms-vm.sh's hook, after make_image): the ESPs, the
 # DKMS key and a key that is never enrolled (both for the guest, on its
 # data disk), and OVMF's variables with the DKMS key in shim's MokList.
 finish_image() {
-	local root=$1 out=$2 tmp
-	esp "$root" "$out"
+	local root=$1 out=$2 tmp phase
+	for phase in "${PHASES[@]}"; do
+		esp "$root" "$out" "$phase"
+	done
 	mkdir "$out/guest"
 	make_key "$out/guest" mok "DKMS module signing key"
 	make_key "$out/guest" rogue "nodirect_alloc test key, not enrolled"
@@ -105,11 +110,11 @@ finish_image() {
 	mv "$tmp/vars.fd" "$out/vars.fd"
 	rm -rf "$tmp"
 }
-RECIPE_EXTRA=$(declare -f make_key esp finish_image; printf '%s\n' "$CMDLINE" "$OVMF_VARS")
+RECIPE_EXTRA=$(declare -f make_key esp finish_image; printf '%s\n' "$CMDLINE" "$OVMF_VARS" "${PHASES[*]}")
 
 # boot_args PHASE (dkms-vm.sh's, replaced): Q35 with SMM, which OVMF's
 # secboot code needs so that only it can write the variables, a fresh copy
-# of the cached variables, and the ESP as the only boot device, in a PCI
+# of the cached variables, and PHASE's ESP as the only boot device, in a PCI
 # slot after the two disks (Q35 gives it the first free one otherwise, and
 # it would be vda, where the guest expects its root).
 boot_args() {
@@ -118,7 +123,7 @@ boot_args() {
 		-global "driver=cfi.pflash01,property=secure,value=on"
 		-drive "if=pflash,format=raw,unit=0,file=$OVMF_CODE,readonly=on"
 		-drive "if=pflash,format=raw,unit=1,file=$WORK/vars.fd"
-		-drive "if=none,id=esp,format=raw,readonly=on,file=$IMAGE_DIR/esp.img"
+		-drive "if=none,id=esp,format=raw,readonly=on,file=$IMAGE_DIR/esp-$1.img"
 		-device "virtio-blk-pci,drive=esp,bootindex=0,addr=0x10")
 }
 
