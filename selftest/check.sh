@@ -262,7 +262,7 @@ consumer_build() {
 
 # kernel_tests NAME: fetch, build, check and boot one kernel of the matrix.
 kernel_tests() {
-	local kname=$1 dir wlog boot tag name mode smp mem append args row_append built=1
+	local kname=$1 dir wlog boot tag name mode smp mem append args row_append built=1 timeout
 	local -a consumer
 	nd_log "== kernel $kname"
 	if ! nd_matrix_row "$kname"; then
@@ -312,15 +312,17 @@ kernel_tests() {
 			name=${name/-${mem%%:*}/-${row_append%%:*}}
 			mem=$row_append
 		fi
-		if ((built)) && [[ $ND_K_META == linux-source ]]; then
+		if ((built)); then
 			# The checkers make a boot two to three times slower, and a
 			# host busy with the DKMS tiers slower again (the 5G PTI
 			# selftest: 158 s alone, over 300 s in CI).
-			ND_BOOT_TIMEOUT=$((ND_BOOT_TIMEOUT * 2)) \
+			timeout=$ND_BOOT_TIMEOUT
+			[[ $ND_K_META == linux-source ]] && timeout=$((timeout * 2))
+			ND_BOOT_TIMEOUT=$timeout \
 				nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
-			checkers_test "$ND_KREL/$name/$mode" "$append"
-		elif ((built)); then
-			nd_boot "$ND_KREL/$name/$mode" "$mode" "$smp" "$mem" "$append" "$args"
+			if [[ $ND_K_META == linux-source ]]; then
+				checkers_test "$ND_KREL/$name/$mode" "$append"
+			fi
 		else
 			nd_result FAIL "$ND_KREL/$name/$mode: boot verdict" "not run: no module"
 		fi

@@ -525,9 +525,10 @@ int nd_test_kmalloc_page_internal(void)
 	failed |= nd_test(obj && s->addr &&
 			  (unsigned long)obj >> PAGE_SHIFT ==
 			  (unsigned long)s->addr >> PAGE_SHIFT &&
-			  atomic_read(&s->hold.held),
-			  "control: object %p, new page %p, held %d", obj,
-			  s->addr, atomic_read(&s->hold.held));
+			  atomic_read(&s->hold.held) && !s->hold.expired,
+			  "control: object %p, new page %p, held %d, expired %d",
+			  obj, s->addr, atomic_read(&s->hold.held),
+			  s->hold.expired);
 	failed |= nd_test(s->seal_ret == -EINVAL,
 			  "a stale nd_vseal() of the new page gave %d, want -EINVAL",
 			  s->seal_ret);
