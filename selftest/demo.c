@@ -189,6 +189,8 @@ int nd_hold_run(void)
 		p, PAGE_SIZE, nd_secret);
 	pr_info("hold: its direct-map alias at %px\n",
 		page_address(vmalloc_to_page(p)));
+	/* Where the marker must be gone from after kexec (init.sh). */
+	pr_info("hold: its frame %lx\n", page_to_pfn(vmalloc_to_page(p)));
 	/* A positive control for reading the direct map from outside. */
 	snprintf(control, sizeof(control), "nd-control-%08x",
 		 get_random_u32());
