@@ -10,17 +10,15 @@
 # KTAP result of the module and each boot verdict is one test, named after
 # the kernel release (7.3.4+deb13-rt-amd64/smp4-1G/stress: ...). Logs:
 # build/logs/. Ends with "N passed, N failed" and fails if any test failed.
-# After the per-kernel tests, dkms-vm.sh adds the DKMS tiers (the package
-# installed by DKMS on a Debian 12 VM with 6.1 and BIOS firmware, a module
-# linking to nd_vmalloc, a reboot), beside the kernels' boots; ND_DKMS=0
-# leaves it out, ND_DKMS="bookworm trixie" adds the Debian 13 VM (with
-# trixie-backports' newest kernel) under BIOS too.
-# Then, in the same background job, secureboot.sh's Secure Boot tiers (the
-# package signed by DKMS, under lockdown, then a reboot and a purge, on the
-# Debian 12 and 13 VMs): they cover Debian 13's DKMS install, and the
-# in-guest DKMS build under TCG is what these tiers cost (about 10 minutes
-# each with the kernels' boots beside them). ND_SECUREBOOT=0 leaves them
-# out, ND_SECUREBOOT=bookworm or trixie keeps one.
+# Beside the kernels' boots, in one background job, secureboot.sh's tiers:
+# on Debian 12 (6.1) and 13 (trixie-backports' newest) VMs, the package
+# installed and signed by DKMS under Secure Boot and lockdown, a module
+# linking to nd_vmalloc, a reboot, then a purge; the in-guest DKMS build
+# under TCG is what they cost. ND_SECUREBOOT=0 leaves them out,
+# ND_SECUREBOOT=bookworm or trixie keeps one. dkms-vm.sh's BIOS tiers (the
+# same install, reboot and purge without firmware keys) cover nothing the
+# Secure Boot tiers do not but the unsigned path: ND_DKMS=bookworm (or
+# "bookworm trixie") adds them, ahead of the Secure Boot tiers.
 #
 # ND_KERNELS="6.1 trixie-bpo-rt" limits the kernels (names of kernels.sh),
 # ND_ONLY=REGEX the boots (matched against name/mode); ND_CACHE moves the
@@ -30,10 +28,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ND_KERNELS=${ND_KERNELS:-$(nd_matrix_names | tr '\n' ' ')}
-ND_DKMS=${ND_DKMS:-bookworm}
+ND_DKMS=${ND_DKMS:-0}
 [[ $ND_DKMS == 1 ]] && ND_DKMS="bookworm"
-# The Secure Boot tiers (secureboot.sh) run after the DKMS tiers, in the
-# same background job (one VM at a time); ND_SECUREBOOT=0 leaves them out.
 ND_SECUREBOOT=${ND_SECUREBOOT:-bookworm trixie}
 [[ $ND_SECUREBOOT == 1 ]] && ND_SECUREBOOT="bookworm trixie"
 [[ $ND_SECUREBOOT == 0 ]] && ND_SECUREBOOT=''
@@ -260,18 +256,25 @@ consumer_build() {
 	fi
 }
 
-# kernel_tests NAME: fetch, build, check and boot one kernel of the matrix.
-kernel_tests() {
-	local kname=$1 dir wlog boot tag name mode smp mem append args row_append built=1 timeout
+# prepare_kernel NAME: fetch one kernel of the matrix (or build it: the
+# debug row), build the module against it, check it (W=1, layers, sparse)
+# and pack its initramfs: all a kernel's boots need. Run ahead of the boots
+# by main's preparing job; what the boots need from it goes into the
+# shell-quoted assignments it prints on fd 4 (ND_PREP: built, or none when
+# the kernel itself is missing).
+prepare_kernel() {
+	local kname=$1 dir wlog built=1
 	local -a consumer
 	nd_log "== kernel $kname"
 	if ! nd_matrix_row "$kname"; then
-		ND_K_BOOTS=all
+		ND_K_BOOTS=all ND_K_META=''
 		not_run "$kname" "no such kernel in kernels.sh"
+		echo "ND_PREP=none" >&4
 		return
 	fi
 	if ! nd_use_kernel "$kname"; then
 		not_run "$kname" "cannot fetch the $kname kernel or its build root"
+		echo "ND_PREP=none" >&4
 		return
 	fi
 	nd_log "   $ND_KREL, built with $ND_KCC${ND_BUILDROOT:+ in $ND_BUILDROOT}"
@@ -297,6 +300,60 @@ kernel_tests() {
 	if ((built)) && ! nd_initramfs "$ND_INITRD" "$dir/nodirect_alloc.ko" "${consumer[@]}"; then
 		built=0
 	fi
+	{
+		echo "ND_PREP=built"
+		declare -p ND_KREL ND_VMLINUZ ND_INITRD built | sed 's/^declare -- //'
+	} >&4
+}
+
+# prepare_all DIR: prepare_kernel for each kernel of ND_KERNELS in turn,
+# each into DIR/NAME.{out,tsv,env}, then DIR/NAME.done. At the lowest
+# priority but one: the boots keep the cores they need, and a kernel's
+# builds (the debug kernel's half hour among them, on a cold cache) take
+# what the boots leave.
+prepare_all() {
+	local prep=$1 kname
+	renice -n 15 -p "$BASHPID" >/dev/null
+	for kname in $ND_KERNELS; do
+		# shellcheck disable=SC2030 # this kernel's own results file
+		(
+			ND_RESULTS=$prep/$kname.tsv
+			nd_results_reset
+			t=$SECONDS
+			prepare_kernel "$kname" 4>"$prep/$kname.env"
+			nd_log "   (prepared in $((SECONDS - t)) s, beside the boots)"
+		) >"$prep/$kname.out" 2>&1 || true
+		touch "$prep/$kname.done"
+	done
+}
+
+# kernel_tests NAME PREP_DIR PREP_PID: once prepare_all has prepared NAME,
+# its output and results, then its boots.
+kernel_tests() {
+	local kname=$1 prep=$2 pid=$3 boot tag name mode smp mem append args row_append timeout
+	local ND_PREP='' ND_KREL='' ND_VMLINUZ='' ND_INITRD='' built=0
+	while [[ ! -e $prep/$kname.done ]] && kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+	done
+	cat "$prep/$kname.out" 2>/dev/null || true
+	# shellcheck disable=SC2031 # the parent's, as intended
+	cat "$prep/$kname.tsv" >>"$ND_RESULTS" 2>/dev/null || true
+	if [[ ! -e $prep/$kname.done ]]; then
+		nd_matrix_row "$kname" 2>/dev/null || ND_K_BOOTS=all ND_K_META=''
+		not_run "$kname" "the job that prepares the kernels stopped"
+		return
+	fi
+	# shellcheck disable=SC1090 # written by prepare_kernel
+	. "$prep/$kname.env"
+	nd_matrix_row "$kname" 2>/dev/null || return 0
+	case $ND_PREP in
+	built) ;;
+	none) return ;;
+	*)
+		not_run "$kname" "preparing it stopped half way (see above)"
+		return
+		;;
+	esac
 	# fd 3: nothing a boot runs may eat the list.
 	while read -r -u 3 tag name mode smp mem append args; do
 		[[ $append == - ]] && append=
@@ -360,12 +417,14 @@ dkms_tiers() {
 	local vm t
 	[[ $ND_DKMS == 0 ]] || for vm in $ND_DKMS; do
 		t=$SECONDS
+		# shellcheck disable=SC2031 # the job's own, as intended
 		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" "$vm" ||
 			nd_result FAIL "dkms tier $vm" "dkms-vm.sh stopped; see its output above"
 		nd_log "   DKMS tier $vm took $((SECONDS - t)) s"
 	done
 	for vm in $ND_SECUREBOOT; do
 		t=$SECONDS
+		# shellcheck disable=SC2031 # the job's own, as intended
 		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/secureboot.sh" "$vm" ||
 			nd_result FAIL "secureboot tier $vm" "secureboot.sh stopped; see its output above"
 		nd_log "   Secure Boot tier $vm took $((SECONDS - t)) s"
@@ -374,6 +433,7 @@ dkms_tiers() {
 
 main() {
 	local start=$SECONDS kname t dkms_pid='' dkms_out=$ND_LOGDIR/dkms.out
+	local prep=$ND_LOGDIR/prepare prep_pid
 	local dkms_results=$ND_LOGDIR/dkms-results.tsv
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
@@ -384,7 +444,7 @@ main() {
 	# Their output is shown, and their results counted, once they end.
 	# ND_DKMS_BESIDE=0 runs them after the kernels instead.
 	if [[ ($ND_DKMS != 0 || -n $ND_SECUREBOOT) && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
-		nd_log "== DKMS tiers ($ND_DKMS) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
+		nd_log "== DKMS tiers (BIOS: $ND_DKMS, Secure Boot: ${ND_SECUREBOOT:-0}) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
 		# shellcheck disable=SC2030,SC2031 # the subshell's own results file
 		(
 			ND_RESULTS=$dkms_results
@@ -393,11 +453,16 @@ main() {
 		) >"$dkms_out" 2>&1 &
 		dkms_pid=$!
 	fi
+	# The kernels are prepared one after the other, ahead of their boots.
+	mkdir -p "$prep"
+	prepare_all "$prep" &
+	prep_pid=$!
 	for kname in $ND_KERNELS; do
 		t=$SECONDS
-		kernel_tests "$kname"
+		kernel_tests "$kname" "$prep" "$prep_pid"
 		nd_log "   kernel $kname took $((SECONDS - t)) s"
 	done
+	wait "$prep_pid" || true
 	plot_test
 	style_test
 	if [[ -n $dkms_pid ]]; then
