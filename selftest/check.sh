@@ -307,10 +307,10 @@ prepare_kernel() {
 }
 
 # prepare_all DIR: prepare_kernel for each kernel of ND_KERNELS in turn,
-# each into DIR/NAME.{out,tsv,env}, then DIR/NAME.done. At the lowest
-# priority but one: the boots keep the cores they need, and a kernel's
-# builds (the debug kernel's half hour among them, on a cold cache) take
-# what the boots leave.
+# each into DIR/NAME.{out,tsv,env}, then DIR/NAME.done. At nice 15 while
+# the boots run: they keep the cores they need, and a kernel's builds (the
+# debug kernel's half hour among them, on a cold cache) take what the
+# boots leave; at 0 while the boots wait for it (kernel_tests).
 prepare_all() {
 	local prep=$1 kname
 	renice -n 15 -p "$BASHPID" >/dev/null
@@ -327,14 +327,30 @@ prepare_all() {
 	done
 }
 
+# renice_tree NICE PID: PID and all its descendants to NICE.
+renice_tree() {
+	local nice=$1 pids=("$2") i=0 child
+	while ((i < ${#pids[@]})); do
+		for child in $(pgrep -P "${pids[i]}"); do
+			pids+=("$child")
+		done
+		i=$((i + 1))
+	done
+	renice -n "$nice" -p "${pids[@]}" >/dev/null 2>&1 || true
+}
+
 # kernel_tests NAME PREP_DIR PREP_PID: once prepare_all has prepared NAME,
 # its output and results, then its boots.
 kernel_tests() {
 	local kname=$1 prep=$2 pid=$3 boot tag name mode smp mem append args row_append timeout
 	local ND_PREP='' ND_KREL='' ND_VMLINUZ='' ND_INITRD='' built=0
+	# Nothing to boot until it is ready: meanwhile the job is not behind
+	# the DKMS tiers' VM (at nice 15 it got almost nothing beside it).
 	while [[ ! -e $prep/$kname.done ]] && kill -0 "$pid" 2>/dev/null; do
+		renice_tree 0 "$pid"
 		sleep 1
 	done
+	renice_tree 15 "$pid"
 	cat "$prep/$kname.out" 2>/dev/null || true
 	# shellcheck disable=SC2031 # the parent's, as intended
 	cat "$prep/$kname.tsv" >>"$ND_RESULTS" 2>/dev/null || true
