@@ -45,9 +45,11 @@ NO_PAGEALLOC="selftest stress faults hibernate pti5g"
 
 # One boot per line: the tag a matrix row selects it by, name, mode, CPUs,
 # memory, extra cmdline (commas for spaces), module params ("-" for none).
-# "base" boots run on every kernel; "selftest" is the plain selftest, left
+# "core" boots run on every kernel; "selftest" is the plain selftest, left
 # out where numa2 (the same selftest over two nodes) runs; every kernel
-# gets one stress boot. Run one after the other: TCG wants both host cores.
+# gets one stress boot. "base" and "kimage" are tags like the others: a
+# row that shares its source with another (Debian 12's 6.12 is trixie's,
+# cloud is trixie-backports') leaves out what the other runs. Run one after the other: TCG wants both host cores.
 # 5G, not 3G: with -m 3G QEMU's only whole gigabyte of RAM is split at
 # boot, so no free page sits in a 1G leaf; with 5G, [1G,2G) stays one,
 # unless KASLR loads the kernel there (its text mapping splits the leaf).
@@ -63,15 +65,15 @@ BOOTS=(
 	"crash smp2-512M crash 2 512M - -"
 	# A write through a sealed area's own address: the real fault.
 	"base smp2-512M crash-seal 2 512M - -"
-	"base smp2-512M hazards 2 512M - -"
+	"core smp2-512M hazards 2 512M - -"
 	"nopool smp2-512M-nopool hazards 2 512M - pool_max_mb=0"
-	# Every kernel: the hibernation window is a promise on each, and so
-	# is the last-moment refusal for a module loaded after PREPARE.
+	# The hibernation window is a promise on each source, and so is the
+	# last-moment refusal for a module loaded after PREPARE.
 	"base smp2-512M hibernate 2 512M - -"
-	"base smp2-512M snapshot 2 512M - -"
+	"kimage smp2-512M snapshot 2 512M - -"
 	# kexec into the same kernel: nothing of a live allocation may be
 	# left in RAM for the next one.
-	"base smp2-512M kexec 2 512M - -"
+	"kimage smp2-512M kexec 2 512M - -"
 	# 60 s of stress where every boot runs, 30 s elsewhere (time);
 	# secretmem on for stress-ng's secretmem stressor (off by default on 6.1).
 	"stress-long smp4-1G stress 4 1G secretmem.enable=1,$STOCK_CHECKERS stress=60,pool_max_mb=32"
@@ -91,7 +93,7 @@ BOOTS=(
 boot_selected() {
 	local tag=$1
 	case $tag in
-	base) return 0 ;;
+	core) return 0 ;;
 	selftest) ! boot_selected numa2 ;;
 	stress-long) [[ $ND_K_BOOTS == all ]] ;;
 	stress-short) [[ $ND_K_BOOTS != all ]] ;;

@@ -19,12 +19,15 @@
 # linux-source-X.Y of its suite is built with the checkers of
 # debug.config (debug-kernel.sh), and booted with them switched on.
 #
-# Every kernel gets the builds (W=1, sparse) and the "base" boots
-# (selftest, crash-seal, hazards, hibernate, snapshot, kexec, stress:
-# check.sh's BOOTS). The other boots are spread so that each runs on the oldest
-# kernel (6.1) and on the newest code (trixie-backports' kernel, or the
-# debug kernel built from the same source), within the time make check
-# may take (see the README).
+# Every kernel gets the builds (W=1, sparse) and the "core" boots
+# (selftest, hazards, stress: check.sh's BOOTS). The other boots are
+# spread so that each runs on the oldest kernel (6.1) and on the newest
+# code (trixie-backports' kernel, or the debug kernel built from the same
+# source), within the time make check may take (see the README). A row
+# whose source another row boots in full gets fewer: Debian 12's 6.12 is
+# the 6.12 of trixie, built with gcc-12 (its builds are what it adds);
+# cloud is trixie-backports' source, and leaves the kernel-image boots
+# ("kimage": snapshot and kexec) to it and to the debug kernel.
 # The debug row's checkers that are off unless the command line asks:
 # DEBUG_PAGEALLOC, KASAN's panic on a report (panic_on_warn does not cover
 # it), KFENCE guarding an object every 10 ms instead of every 100, poison
@@ -37,12 +40,12 @@ ND_DEBUG_APPEND=debug_pagealloc=on,kasan.fault=panic,kfence.sample_interval=10,p
 
 ND_MATRIX=(
 	"6.1               bookworm          linux-image-amd64       all        -"
-	"6.12              bookworm          linux-image-6.12-amd64  base       -"
-	"trixie            trixie            linux-image-amd64       base,numa2 -"
-	"trixie-bpo        trixie-backports  linux-image-amd64       numa2,pti5g,nopti,crash,trace -"
-	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,nopool -"
+	"6.12              bookworm          linux-image-6.12-amd64  core       -"
+	"trixie            trixie            linux-image-amd64       base,kimage,numa2 -"
+	"trixie-bpo        trixie-backports  linux-image-amd64       base,kimage,numa2,pti5g,nopti,crash,trace -"
+	"trixie-bpo-rt     trixie-backports  linux-image-rt-amd64    base,kimage,nopool -"
 	"trixie-bpo-cloud  trixie-backports  linux-image-cloud-amd64 base       -"
-	"debug             trixie-backports  linux-source            numa2,pti5g,nopool,pool,bench,consumer,faults $ND_DEBUG_APPEND"
+	"debug             trixie-backports  linux-source            base,kimage,numa2,pti5g,nopool,pool,bench,consumer,faults $ND_DEBUG_APPEND"
 )
 
 # nd_matrix_names: every name, in the table's order.
