@@ -329,6 +329,23 @@ prepare_all() {
 	done
 }
 
+# early_builds LOG: the kernels of ND_KERNELS built from source (the debug
+# row), built now, at the priority of the boots. On a cold cache that
+# build is the longest step of all (half an hour with the VMs beside it),
+# and its row's boots come last: begun when prepare_all reaches the row,
+# it would leave the end of the run to the build and those boots alone.
+# Its own lock makes prepare_kernel wait for it; on a warm cache it ends
+# at once.
+early_builds() {
+	local log=$1 kname
+	for kname in $ND_KERNELS; do
+		nd_matrix_row "$kname" 2>/dev/null || continue
+		[[ $ND_K_META == linux-source ]] || continue
+		nd_log "== building the $kname kernel beside the others (if not cached)"
+		bash "$ND_ROOT/selftest/debug-kernel.sh" "$kname" >/dev/null || true
+	done >"$log" 2>&1
+}
+
 # renice_tree NICE PID: PID and all its descendants to NICE.
 renice_tree() {
 	local nice=$1 pids=("$2") i=0 child
@@ -451,7 +468,7 @@ dkms_tiers() {
 
 main() {
 	local start=$SECONDS kname t dkms_pid='' dkms_out=$ND_LOGDIR/dkms.out
-	local prep=$ND_LOGDIR/prepare prep_pid
+	local prep=$ND_LOGDIR/prepare prep_pid early_pid
 	local dkms_results=$ND_LOGDIR/dkms-results.tsv
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
@@ -473,6 +490,8 @@ main() {
 	fi
 	# The kernels are prepared one after the other, ahead of their boots.
 	mkdir -p "$prep"
+	early_builds "$prep/early-builds.out" &
+	early_pid=$!
 	prepare_all "$prep" &
 	prep_pid=$!
 	for kname in $ND_KERNELS; do
@@ -480,7 +499,7 @@ main() {
 		kernel_tests "$kname" "$prep" "$prep_pid"
 		nd_log "   kernel $kname took $((SECONDS - t)) s"
 	done
-	wait "$prep_pid" || true
+	wait "$prep_pid" "$early_pid" || true
 	plot_test
 	style_test
 	if [[ -n $dkms_pid ]]; then

@@ -100,6 +100,10 @@ main() {
 	distro=$(nd_matrix_distro "$ND_K_SUITE")
 	CC=$(release_cc "$distro")
 	ROOT=$(bash "$ND_ROOT/selftest/buildroot.sh" "$distro") || nd_die "no $distro build root"
+	# The package lists are shared with fetch-kernel.sh, which may run at
+	# the same time (check.sh builds this kernel beside the others): the
+	# cache lock while they may be refreshed, not over the build.
+	nd_cache_lock
 	nd_apt_update_if_stale
 	src=$(nd_apt_depends linux-source '^linux-source-')
 	VERSION=$(nd_apt_candidate "$src")
@@ -111,11 +115,14 @@ main() {
 	[[ -n $src && -n $VERSION ]] || nd_die "cannot resolve linux-source in $ND_K_SUITE"
 	dir=$ND_CACHE/kernels/$NAME/${VERSION}_$(recipe_hash)
 	mkdir -p "$ND_CACHE/kernels/$NAME"
+	if [[ ! -e $dir/.complete ]]; then
+		deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
+	fi
+	exec {ND_LOCK_FD}>&-
 	# Its own lock: the other kernels need not wait for this build.
 	exec {lock}>"$ND_CACHE/kernels/$NAME.lock"
 	flock "$lock"
 	if [[ ! -e $dir/.complete ]]; then
-		deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
 		rm -rf "$dir"
 		unpack "$deb" "$dir" || nd_die "cannot unpack $(basename "$deb")"
 		cp "$FRAGMENT" "$dir/nd-debug.config"
