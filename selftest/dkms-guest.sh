@@ -203,9 +203,35 @@ keystore_unload() {
 	dmesg | grep -E 'nd_keystore: keys? wiped and freed' || fail "no 'keys wiped' message"
 }
 
+# ccache_on: with the host's ccache disk (dkms-vm.sh's ccache_disk), the
+# DKMS build compiles through ccache: Debian's kernel headers put it in
+# front of the compiler when DEBIAN_KERNEL_USE_CCACHE is set. A disk that
+# does not mount only means a build without it.
+ccache_on() {
+	local dev=/dev/disk/by-label/ndccache dir=/var/cache/nd-ccache
+	[[ -b $dev ]] && command -v ccache >/dev/null || return 0
+	mkdir -p "$dir"
+	mount "$dev" "$dir" || return 0
+	export CCACHE_DIR=$dir CCACHE_MAXSIZE=1G DEBIAN_KERNEL_USE_CCACHE=1
+	ccache --zero-stats >/dev/null
+}
+
+# ccache_off: how many objects came from the cache ("ND-CCACHE:" on the
+# console, which dkms-vm.sh logs), and the disk unmounted whole.
+ccache_off() {
+	[[ -n ${CCACHE_DIR:-} ]] || return 0
+	ccache --print-stats | awk '
+		$1 ~ /^(direct|preprocessed)_cache_hit$/ { hit += $2 }
+		$1 == "cache_miss" { miss = $2 }
+		END { printf "ND-CCACHE: %d hits, %d misses\n", hit, miss }'
+	umount "$CCACHE_DIR"
+}
+
 pkg_install() {
 	cp "$DISK"/nodirect-alloc-dkms_*.deb /root/
-	apt-get install -y /root/nodirect-alloc-dkms_*.deb
+	ccache_on
+	apt-get install -y /root/nodirect-alloc-dkms_*.deb || return 1
+	ccache_off
 }
 
 # Purge while loaded: the package's prerm must unload it.

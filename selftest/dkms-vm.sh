@@ -42,7 +42,8 @@ CMDLINE='root=/dev/vda rw console=ttyS0 loglevel=4 panic=-1 oops=panic panic_on_
 #   ROOT_PKGS  what the root needs besides debootstrap's minbase: an init,
 #              the kernel and headers the test is about, and dkms (which
 #              brings gcc and make); openssl lets trixie's dkms make its
-#              signing key (/var/lib/dkms/mok.key) and sign the module
+#              signing key (/var/lib/dkms/mok.key) and sign the module;
+#              ccache for the in-guest build (see ccache_disk)
 vm_setup() {
 	SUITE=$1
 	case $SUITE in
@@ -56,10 +57,11 @@ vm_setup() {
 		;;
 	*) nd_die "no DKMS VM for '$SUITE' (bookworm or trixie)" ;;
 	esac
-	ROOT_PKGS+=("${EXTRA_PKGS[@]}")
+	ROOT_PKGS+=(ccache "${EXTRA_PKGS[@]}")
 	nd_matrix_row "$KERNEL" || exit 1
 	WORK=$ND_ROOT/build/$KIND-vm-$SUITE
 	CACHE_DIR=$ND_CACHE/$KIND-vm-$SUITE
+	CCACHE_IMG=$CACHE_DIR-ccache.img
 }
 
 # mirror SUITE: the URL this machine's apt uses for SUITE/main, so the root
@@ -274,7 +276,28 @@ data_disk() {
 	mkfs.ext4 -q -F -L nddata -d "$WORK/data" "$WORK/data.img" 32M >&2
 }
 
-# boot_args PHASE: how QEMU starts the guest (BOOT_ARGS, after its two
+# ccache_disk: the third disk, the in-guest compiler's ccache (labelled
+# ndccache; dkms-guest.sh builds through Debian's DEBIAN_KERNEL_USE_CCACHE
+# when it finds it), kept in $ND_CACHE across runs and kernel updates:
+# under TCG the DKMS build of every object was most of a tier's time, and
+# ccache hands back the objects the same compiler made of the same input.
+# Sets CCACHE_ARGS; held under a lock of its own until the tier ends.
+# ND_DKMS_CCACHE=0: no such disk, every object compiled in the guest.
+ccache_disk() {
+	local lock
+	CCACHE_ARGS=()
+	[[ ${ND_DKMS_CCACHE:-1} != 0 ]] || return 0
+	exec {lock}>"$CCACHE_IMG.lock"
+	flock "$lock"
+	if [[ ! -s $CCACHE_IMG ]]; then
+		truncate -s 2G "$CCACHE_IMG.tmp"
+		mkfs.ext4 -q -F -L ndccache "$CCACHE_IMG.tmp" >&2
+		mv "$CCACHE_IMG.tmp" "$CCACHE_IMG"
+	fi
+	CCACHE_ARGS=(-drive "file=$CCACHE_IMG,format=raw,if=virtio")
+}
+
+# boot_args PHASE: how QEMU starts the guest (BOOT_ARGS, after its
 # disks): here the kernel directly; secureboot.sh's firmware instead.
 boot_args() {
 	BOOT_ARGS=(-kernel "$IMAGE_DIR/vmlinuz" -initrd "$IMAGE_DIR/initrd.img"
@@ -294,7 +317,7 @@ dkms_boot() {
 		-nodefaults -display none -no-reboot \
 		-drive "file=$WORK/root.img,format=raw,if=virtio,cache=unsafe" \
 		-drive "file=$WORK/data.img,format=raw,if=virtio,readonly=on" \
-		"${BOOT_ARGS[@]}" \
+		"${CCACHE_ARGS[@]}" "${BOOT_ARGS[@]}" \
 		-serial "file:$ND_CONSOLE" -serial "file:$ND_VERDICT" </dev/null &
 	pid=$!
 	# Once a 7.3 guest hung before its initramfs said a word, which would
@@ -338,6 +361,7 @@ boot_and_judge() {
 		esac
 	done < <(sed -n 's/\r$//; s/^ND-CHECK: //p' "$ND_VERDICT" 2>/dev/null)
 	nd_judge "$name" selftest
+	sed -n 's/\r$//; s/^ND-CCACHE: /  in-guest ccache: /p' "$ND_CONSOLE" >&2
 	nd_log "  ($((SECONDS - start)) s)"
 }
 
@@ -372,6 +396,7 @@ main() {
 			not_run "the root has $krel, the headers are $ND_KREL"
 		else
 			data_disk
+			ccache_disk
 			# The boots use one copy of the cached disk: each after the
 			# first is the one before's reboot.
 			cp --sparse=always "$IMAGE_DIR/root.img" "$WORK/root.img"
