@@ -10,7 +10,9 @@
 # KTAP result of the module and each boot verdict is one test, named after
 # the kernel release (7.3.4+deb13-rt-amd64/smp4-1G/stress: ...). Logs:
 # build/logs/. Ends with "N passed, N failed" and fails if any test failed.
-# Beside the kernels' boots, in one background job, secureboot.sh's tiers:
+# Two queues of VMs (see main): the stock kernels, then the Secure Boot
+# tiers but the first; beside them, the first Secure Boot tier, then the
+# debug kernel. secureboot.sh's tiers:
 # on Debian 12 (6.1) and 13 (trixie-backports' newest) VMs, the package
 # installed and signed by DKMS under Secure Boot and lockdown, a module
 # linking to nd_vmalloc, a reboot, then a purge; the in-guest DKMS build
@@ -446,18 +448,18 @@ style_test() {
 	fi
 }
 
-# dkms_tiers: each DKMS tier of ND_DKMS, then each Secure Boot tier of
-# ND_SECUREBOOT, one after the other.
+# dkms_tiers BIOS SB: each DKMS tier of the list BIOS ("0": none), then
+# each Secure Boot tier of the list SB, one after the other.
 dkms_tiers() {
-	local vm t
-	[[ $ND_DKMS == 0 ]] || for vm in $ND_DKMS; do
+	local bios=$1 sb=$2 vm t
+	[[ $bios == 0 ]] || for vm in $bios; do
 		t=$SECONDS
 		# shellcheck disable=SC2031 # the job's own, as intended
 		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/dkms-vm.sh" "$vm" ||
 			nd_result FAIL "dkms tier $vm" "dkms-vm.sh stopped; see its output above"
 		nd_log "   DKMS tier $vm took $((SECONDS - t)) s"
 	done
-	for vm in $ND_SECUREBOOT; do
+	for vm in $sb; do
 		t=$SECONDS
 		# shellcheck disable=SC2031 # the job's own, as intended
 		ND_RESULTS=$ND_RESULTS ND_LOGDIR=$ND_LOGDIR bash "$ND_ROOT/selftest/secureboot.sh" "$vm" ||
@@ -466,28 +468,26 @@ dkms_tiers() {
 	done
 }
 
+# kernels_tests PREP_DIR PREP_PID NAME...: kernel_tests of each, timed.
+kernels_tests() {
+	local prep=$1 pid=$2 kname t
+	shift 2
+	for kname; do
+		t=$SECONDS
+		kernel_tests "$kname" "$prep" "$pid"
+		nd_log "   kernel $kname took $((SECONDS - t)) s"
+	done
+}
+
 main() {
-	local start=$SECONDS kname t dkms_pid='' dkms_out=$ND_LOGDIR/dkms.out
+	local start=$SECONDS kname beside_pid='' beside_out=$ND_LOGDIR/beside.out
 	local prep=$ND_LOGDIR/prepare prep_pid early_pid
-	local dkms_results=$ND_LOGDIR/dkms-results.tsv
+	local beside_results=$ND_LOGDIR/beside-results.tsv
+	local -a stock=() source=() sb
+	read -r -a sb <<<"$ND_SECUREBOOT"
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	nd_results_reset
-	# The DKMS tiers spend minutes where their VM keeps one host core busy
-	# or none (debootstrap, a single-threaded dpkg, systemd's boot): run
-	# beside the kernels' boots, they add far less than their own time.
-	# Their output is shown, and their results counted, once they end.
-	# ND_DKMS_BESIDE=0 runs them after the kernels instead.
-	if [[ ($ND_DKMS != 0 || -n $ND_SECUREBOOT) && ${ND_DKMS_BESIDE:-1} != 0 ]]; then
-		nd_log "== DKMS tiers (BIOS: $ND_DKMS, Secure Boot: ${ND_SECUREBOOT:-0}) beside the kernels: ${dkms_out#"$ND_ROOT"/}"
-		# shellcheck disable=SC2030,SC2031 # the subshell's own results file
-		(
-			ND_RESULTS=$dkms_results
-			nd_results_reset
-			dkms_tiers
-		) >"$dkms_out" 2>&1 &
-		dkms_pid=$!
-	fi
 	# The kernels are prepared one after the other, ahead of their boots.
 	mkdir -p "$prep"
 	early_builds "$prep/early-builds.out" &
@@ -495,21 +495,49 @@ main() {
 	prepare_all "$prep" &
 	prep_pid=$!
 	for kname in $ND_KERNELS; do
-		t=$SECONDS
-		kernel_tests "$kname" "$prep" "$prep_pid"
-		nd_log "   kernel $kname took $((SECONDS - t)) s"
+		if nd_matrix_row "$kname" 2>/dev/null && [[ $ND_K_META == linux-source ]]; then
+			source+=("$kname")
+		else
+			stock+=("$kname")
+		fi
 	done
+	# Two queues of VMs, one VM at a time in each: two keep both host
+	# cores busy (a DKMS tier's VM leaves one idle for minutes: dpkg,
+	# systemd's boot, depmod), more would only slow each boot down. Here
+	# the stock kernels, then the Secure Boot tiers but the first; beside
+	# them the BIOS DKMS tiers, the first Secure Boot tier, then the
+	# kernels built from source (the debug kernel: its boots are the
+	# longest, and on a cold cache its build, begun at once, ends after
+	# about half of the run). The queue beside shows its output, and its
+	# results count, once it ends. ND_DKMS_BESIDE=0: one queue, the
+	# kernels in matrix order, then the tiers.
+	if [[ ${ND_DKMS_BESIDE:-1} == 0 ]]; then
+		kernels_tests "$prep" "$prep_pid" $ND_KERNELS
+		dkms_tiers "$ND_DKMS" "$ND_SECUREBOOT"
+	else
+		if [[ $ND_DKMS != 0 || ${#sb[@]} -gt 0 || ${#source[@]} -gt 0 ]]; then
+			nd_log "== beside the kernels (BIOS DKMS tiers: $ND_DKMS, Secure Boot tier: ${sb[0]:-none}, then ${source[*]:-no kernel}): ${beside_out#"$ND_ROOT"/}"
+			# shellcheck disable=SC2030,SC2031 # the subshell's own results file
+			(
+				ND_RESULTS=$beside_results
+				nd_results_reset
+				dkms_tiers "$ND_DKMS" "${sb[0]:-}"
+				kernels_tests "$prep" "$prep_pid" "${source[@]}"
+			) >"$beside_out" 2>&1 &
+			beside_pid=$!
+		fi
+		kernels_tests "$prep" "$prep_pid" "${stock[@]}"
+		dkms_tiers 0 "${sb[*]:1}"
+	fi
 	wait "$prep_pid" "$early_pid" || true
 	plot_test
 	style_test
-	if [[ -n $dkms_pid ]]; then
-		nd_log "== waiting for the DKMS tiers"
-		wait "$dkms_pid" || nd_result FAIL "dkms tiers" "stopped; see ${dkms_out#"$ND_ROOT"/}"
-		cat "$dkms_out"
+	if [[ -n $beside_pid ]]; then
+		nd_log "== waiting for the queue beside the kernels"
+		wait "$beside_pid" || nd_result FAIL "the queue beside the kernels" "stopped; see ${beside_out#"$ND_ROOT"/}"
+		cat "$beside_out"
 		# shellcheck disable=SC2031 # the parent's, as intended
-		cat "$dkms_results" >>"$ND_RESULTS"
-	elif [[ $ND_DKMS != 0 || -n $ND_SECUREBOOT ]]; then
-		dkms_tiers
+		cat "$beside_results" >>"$ND_RESULTS"
 	fi
 	echo "check took $((SECONDS - start)) s"
 	nd_summary
