@@ -51,7 +51,8 @@ NO_PAGEALLOC="selftest stress faults hibernate pti5g"
 # out where numa2 (the same selftest over two nodes) runs; every kernel
 # gets one stress boot. "base" and "kimage" are tags like the others: a
 # row that shares its source with another (Debian 12's 6.12 is trixie's,
-# cloud is trixie-backports') leaves out what the other runs. Run one after the other: TCG wants both host cores.
+# cloud is trixie-backports') leaves out what the other runs. A kernel's
+# boots run one after the other (two queues of VMs in all: see main).
 # 5G, not 3G: with -m 3G QEMU's only whole gigabyte of RAM is split at
 # boot, so no free page sits in a 1G leaf; with 5G, [1G,2G) stays one,
 # unless KASLR loads the kernel there (its text mapping splits the leaf).
@@ -310,15 +311,16 @@ prepare_kernel() {
 	} >&4
 }
 
-# prepare_all DIR: prepare_kernel for each kernel of ND_KERNELS in turn,
-# each into DIR/NAME.{out,tsv,env}, then DIR/NAME.done. At nice 15 while
-# the boots run: they keep the cores they need, and a kernel's builds (the
-# debug kernel's half hour among them, on a cold cache) take what the
-# boots leave; at 0 while the boots wait for it (kernel_tests).
+# prepare_all DIR NAME...: prepare_kernel for each NAME in turn, each into
+# DIR/NAME.{out,tsv,env}, then DIR/NAME.done. At nice 15 while the boots
+# run: they keep the cores they need, and a kernel's builds take what the
+# boots leave; at 0 while a queue's boots wait for it (kernel_tests: with
+# two queues waiting, it stays at 0 until neither waits).
 prepare_all() {
 	local prep=$1 kname
+	shift
 	renice -n 15 -p "$BASHPID" >/dev/null
-	for kname in $ND_KERNELS; do
+	for kname; do
 		# shellcheck disable=SC2030 # this kernel's own results file
 		(
 			ND_RESULTS=$prep/$kname.tsv
@@ -366,7 +368,8 @@ kernel_tests() {
 	local kname=$1 prep=$2 pid=$3 boot tag name mode smp mem append args row_append timeout
 	local ND_PREP='' ND_KREL='' ND_VMLINUZ='' ND_INITRD='' built=0
 	# Nothing to boot until it is ready: meanwhile the job is not behind
-	# the DKMS tiers' VM (at nice 15 it got almost nothing beside it).
+	# the other queue's VM (at nice 15 it got almost nothing beside it).
+	# The other queue, if it waits too, sets 0 again within a second.
 	while [[ ! -e $prep/$kname.done ]] && kill -0 "$pid" 2>/dev/null; do
 		renice_tree 0 "$pid"
 		sleep 1
@@ -488,12 +491,6 @@ main() {
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	nd_results_reset
-	# The kernels are prepared one after the other, ahead of their boots.
-	mkdir -p "$prep"
-	early_builds "$prep/early-builds.out" &
-	early_pid=$!
-	prepare_all "$prep" &
-	prep_pid=$!
 	for kname in $ND_KERNELS; do
 		if nd_matrix_row "$kname" 2>/dev/null && [[ $ND_K_META == linux-source ]]; then
 			source+=("$kname")
@@ -501,6 +498,13 @@ main() {
 			stock+=("$kname")
 		fi
 	done
+	# The kernels are prepared one after the other, ahead of their boots:
+	# the stock ones first (the debug kernel's build may take half the run).
+	mkdir -p "$prep"
+	early_builds "$prep/early-builds.out" &
+	early_pid=$!
+	prepare_all "$prep" "${stock[@]}" "${source[@]}" &
+	prep_pid=$!
 	# Two queues of VMs, one VM at a time in each: two keep both host
 	# cores busy (a DKMS tier's VM leaves one idle for minutes: dpkg,
 	# systemd's boot, depmod), more would only slow each boot down. Here

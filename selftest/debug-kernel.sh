@@ -93,17 +93,18 @@ recipe_hash() {
 
 main() {
 	NAME=${1:?usage: debug-kernel.sh NAME (see kernels.sh)}
-	local src distro dir deb krel lock
+	local src distro dir deb='' krel lock
 	nd_matrix_row "$NAME" || exit 1
 	[[ $ND_K_META == linux-source ]] || nd_die "$NAME is not built from source (kernels.sh)"
-	nd_apt_private "$ND_K_SUITE"
 	distro=$(nd_matrix_distro "$ND_K_SUITE")
 	CC=$(release_cc "$distro")
 	ROOT=$(bash "$ND_ROOT/selftest/buildroot.sh" "$distro") || nd_die "no $distro build root"
-	# The package lists are shared with fetch-kernel.sh, which may run at
-	# the same time (check.sh builds this kernel beside the others): the
-	# cache lock while they may be refreshed, not over the build.
+	# The apt configuration and lists are shared with fetch-kernel.sh,
+	# which may run at the same time (check.sh builds this kernel beside
+	# the others): the cache lock while they are written or read, not
+	# over the build.
 	nd_cache_lock
+	nd_apt_private "$ND_K_SUITE"
 	nd_apt_update_if_stale
 	src=$(nd_apt_depends linux-source '^linux-source-')
 	VERSION=$(nd_apt_candidate "$src")
@@ -123,6 +124,13 @@ main() {
 	exec {lock}>"$ND_CACHE/kernels/$NAME.lock"
 	flock "$lock"
 	if [[ ! -e $dir/.complete ]]; then
+		# Another run on the same cache may have removed the package
+		# meanwhile (it keeps only its own version).
+		if [[ ! -s $deb ]]; then
+			nd_cache_lock
+			deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
+			exec {ND_LOCK_FD}>&-
+		fi
 		rm -rf "$dir"
 		unpack "$deb" "$dir" || nd_die "cannot unpack $(basename "$deb")"
 		cp "$FRAGMENT" "$dir/nd-debug.config"

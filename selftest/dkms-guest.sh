@@ -209,9 +209,16 @@ keystore_unload() {
 # does not mount only means a build without it.
 ccache_on() {
 	local dev=/dev/disk/by-label/ndccache dir=/var/cache/nd-ccache
-	[[ -b $dev ]] && command -v ccache >/dev/null || return 0
+	# The unit waits for vdb only: under TCG udev may not have named
+	# the third disk yet.
+	udevadm settle --timeout=30 || true
+	if [[ ! -b $dev ]]; then
+		echo "ND-CCACHE: off (no disk labelled ndccache)"
+		return 0
+	fi
+	command -v ccache >/dev/null || { echo "ND-CCACHE: off (no ccache)"; return 0; }
 	mkdir -p "$dir"
-	mount "$dev" "$dir" || return 0
+	mount "$dev" "$dir" || { echo "ND-CCACHE: off (the disk does not mount)"; return 0; }
 	export CCACHE_DIR=$dir CCACHE_MAXSIZE=1G DEBIAN_KERNEL_USE_CCACHE=1
 	ccache --zero-stats >/dev/null
 }
@@ -229,9 +236,11 @@ ccache_off() {
 
 pkg_install() {
 	cp "$DISK"/nodirect-alloc-dkms_*.deb /root/
+	local rc=0
 	ccache_on
-	apt-get install -y /root/nodirect-alloc-dkms_*.deb || return 1
+	apt-get install -y /root/nodirect-alloc-dkms_*.deb || rc=$?
 	ccache_off
+	return "$rc"
 }
 
 # Purge while loaded: the package's prerm must unload it.

@@ -231,9 +231,19 @@ cached_root() {
 # of a nodirect_alloc build for the VM's kernel. Sets DEB and KEYSTORE_KO
 # (empty if the consumer does not build). Fails only without a package.
 host_builds() {
-	local log=$ND_LOGDIR/$KIND-$SUITE-deb.log diags
+	local log=$ND_LOGDIR/$KIND-$SUITE-deb.log diags lock ok=0
+	# check.sh may run two tiers at once, and make deb starts by removing
+	# build/deb: one at a time, each tier with its own copy.
+	mkdir -p "$ND_ROOT/build" "$WORK"
+	exec {lock}>"$ND_ROOT/build/.deb.lock"
+	flock "$lock"
 	if make -C "$ND_ROOT" --no-print-directory deb >"$log" 2>&1; then
-		DEB=$(ls "$ND_ROOT"/build/deb/nodirect-alloc-dkms_*_all.deb)
+		rm -f "$WORK"/nodirect-alloc-dkms_*_all.deb
+		cp "$ND_ROOT"/build/deb/nodirect-alloc-dkms_*_all.deb "$WORK/" && ok=1
+	fi
+	exec {lock}>&-
+	if ((ok)); then
+		DEB=$(ls "$WORK"/nodirect-alloc-dkms_*_all.deb)
 		nd_result PASS "$TIER: make deb builds $(basename "$DEB")"
 	else
 		nd_result FAIL "$TIER: make deb builds the package" "see ${log#"$ND_ROOT"/}"
@@ -284,11 +294,18 @@ data_disk() {
 # Sets CCACHE_ARGS; held under a lock of its own until the tier ends.
 # ND_DKMS_CCACHE=0: no such disk, every object compiled in the guest.
 ccache_disk() {
-	local lock
+	local lock rc=0
 	CCACHE_ARGS=()
 	[[ ${ND_DKMS_CCACHE:-1} != 0 ]] || return 0
 	exec {lock}>"$CCACHE_IMG.lock"
 	flock "$lock"
+	# A guest stopped while it wrote leaves what e2fsck -p repairs (exit
+	# 1 or 2); anything worse, and the cache starts empty again.
+	[[ -s $CCACHE_IMG ]] && { e2fsck -p "$CCACHE_IMG" >/dev/null 2>&1 || rc=$?; }
+	if ((rc >= 4)); then
+		nd_log "  the in-guest ccache disk was damaged (e2fsck: $rc): a new one"
+		rm -f "$CCACHE_IMG"
+	fi
 	if [[ ! -s $CCACHE_IMG ]]; then
 		truncate -s 2G "$CCACHE_IMG.tmp"
 		mkfs.ext4 -q -F -L ndccache "$CCACHE_IMG.tmp" >&2

@@ -115,7 +115,7 @@ RECIPE_EXTRA=$(declare -f make_key esp finish_image; printf '%s\n' "$CMDLINE" "$
 # boot_args PHASE (dkms-vm.sh's, replaced): Q35 with SMM, which OVMF's
 # secboot code needs so that only it can write the variables, a fresh copy
 # of the cached variables, and PHASE's ESP as the only boot device, in a PCI
-# slot after the two disks (Q35 gives it the first free one otherwise, and
+# slot after the disks (Q35 gives it the first free one otherwise, and
 # it would be vda, where the guest expects its root).
 boot_args() {
 	cp "$IMAGE_DIR/vars.fd" "$WORK/vars.fd"
