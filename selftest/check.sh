@@ -295,7 +295,9 @@ prepare_kernel() {
 	fi
 	ND_INITRD=$ND_ROOT/build/initrd-$ND_KREL.cpio.gz
 	consumer=()
-	if ((built)) && kernel_boots | grep -q '^consumer '; then
+	# awk reads the whole list: grep -q would stop at the first match,
+	# and kernel_boots, cut off by SIGPIPE, fail the pipeline (pipefail).
+	if ((built)) && kernel_boots | awk '$1 == "consumer" { f = 1 } END { exit !f }'; then
 		consumer_build "$dir" && consumer=("$dir-consumer/nd_keystore.ko=/nd_keystore.ko")
 	fi
 	# The kexec boot loads the same kernel again.
