@@ -335,8 +335,8 @@ prepare_all() {
 	done
 }
 
-# early_builds LOG: the kernels of ND_KERNELS built from source (the debug
-# row), built now, at the priority of the boots. On a cold cache that
+# early_builds LOG NAME...: the kernels built from source (the debug row),
+# built now, at the priority of the boots. On a cold cache that
 # build is the longest step of all (half an hour with the VMs beside it),
 # and its row's boots come last: begun when prepare_all reaches the row,
 # it would leave the end of the run to the build and those boots alone.
@@ -344,9 +344,8 @@ prepare_all() {
 # at once.
 early_builds() {
 	local log=$1 kname
-	for kname in $ND_KERNELS; do
-		nd_matrix_row "$kname" 2>/dev/null || continue
-		[[ $ND_K_META == linux-source ]] || continue
+	shift
+	for kname; do
 		nd_log "== building the $kname kernel beside the others (if not cached)"
 		bash "$ND_ROOT/selftest/debug-kernel.sh" "$kname" >/dev/null || true
 	done >"$log" 2>&1
@@ -494,24 +493,26 @@ main() {
 	local start=$SECONDS kname beside_pid='' beside_out=$ND_LOGDIR/beside.out
 	local prep=$ND_LOGDIR/prepare prep_pid early_pid
 	local beside_results=$ND_LOGDIR/beside-results.tsv
-	local -a stock=() source=() beside=()
+	local -a stock=() source=() beside=() front=()
 	bash "$ND_ROOT/selftest/deps.sh"
 	rm -rf "$ND_LOGDIR"
 	nd_results_reset
 	for kname in $ND_KERNELS; do
 		if nd_matrix_row "$kname" 2>/dev/null && [[ $ND_K_META == linux-source ]]; then
 			source+=("$kname")
-		else
-			stock+=("$kname")
+			continue
 		fi
-	done
-	for kname in "${stock[@]}"; do
-		[[ " $BESIDE_STOCK " == *" $kname "* ]] && beside+=("$kname")
+		stock+=("$kname")
+		if [[ " $BESIDE_STOCK " == *" $kname "* ]]; then
+			beside+=("$kname")
+		else
+			front+=("$kname")
+		fi
 	done
 	# The kernels are prepared one after the other, ahead of their boots:
 	# the stock ones first (the debug kernel's build may take half the run).
 	mkdir -p "$prep"
-	early_builds "$prep/early-builds.out" &
+	early_builds "$prep/early-builds.out" "${source[@]}" &
 	early_pid=$!
 	prepare_all "$prep" "${stock[@]}" "${source[@]}" &
 	prep_pid=$!
@@ -540,9 +541,7 @@ main() {
 			) >"$beside_out" 2>&1 &
 			beside_pid=$!
 		fi
-		for kname in "${stock[@]}"; do
-			[[ " ${beside[*]} " == *" $kname "* ]] || kernels_tests "$prep" "$prep_pid" "$kname"
-		done
+		kernels_tests "$prep" "$prep_pid" "${front[@]}"
 		dkms_tiers 0 "$ND_SECUREBOOT"
 	fi
 	wait "$prep_pid" "$early_pid" || true

@@ -93,7 +93,7 @@ recipe_hash() {
 
 main() {
 	NAME=${1:?usage: debug-kernel.sh NAME (see kernels.sh)}
-	local src distro dir deb='' krel lock
+	local src distro dir deb krel lock
 	nd_matrix_row "$NAME" || exit 1
 	[[ $ND_K_META == linux-source ]] || nd_die "$NAME is not built from source (kernels.sh)"
 	distro=$(nd_matrix_distro "$ND_K_SUITE")
@@ -116,21 +116,16 @@ main() {
 	[[ -n $src && -n $VERSION ]] || nd_die "cannot resolve linux-source in $ND_K_SUITE"
 	dir=$ND_CACHE/kernels/$NAME/${VERSION}_$(recipe_hash)
 	mkdir -p "$ND_CACHE/kernels/$NAME"
-	if [[ ! -e $dir/.complete ]]; then
-		deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
-	fi
 	exec {ND_LOCK_FD}>&-
 	# Its own lock: the other kernels need not wait for this build.
 	exec {lock}>"$ND_CACHE/kernels/$NAME.lock"
 	flock "$lock"
 	if [[ ! -e $dir/.complete ]]; then
-		# Another run on the same cache may have removed the package
-		# meanwhile (it keeps only its own version).
-		if [[ ! -s $deb ]]; then
-			nd_cache_lock
-			deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
-			exec {ND_LOCK_FD}>&-
-		fi
+		# The download reads the shared lists: the cache lock again
+		# (never held while this kernel's lock is waited for).
+		nd_cache_lock
+		deb=$(nd_fetch_deb "$src") || nd_die "cannot fetch $src $VERSION"
+		exec {ND_LOCK_FD}>&-
 		rm -rf "$dir"
 		unpack "$deb" "$dir" || nd_die "cannot unpack $(basename "$deb")"
 		cp "$FRAGMENT" "$dir/nd-debug.config"
