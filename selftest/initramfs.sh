@@ -15,7 +15,10 @@ BUSYBOX=${ND_BUSYBOX:-/bin/busybox}
 # busybox-static's binary works in a guest without any libraries.
 check_busybox() {
 	[[ -x $BUSYBOX ]] || nd_die "$BUSYBOX missing (run selftest/deps.sh)"
-	if LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'Requesting program interpreter'; then
+	# grep without -q reads to the end: under pipefail, a grep that
+	# stopped at its match would fail readelf (SIGPIPE) and the test.
+	if LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null |
+		grep 'Requesting program interpreter' >/dev/null; then
 		nd_die "$BUSYBOX is dynamically linked: install busybox-static"
 	fi
 }
